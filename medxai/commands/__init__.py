@@ -1,0 +1,1 @@
+"""Sub-commands of the ``medxai`` command line, one module each (see :mod:`medxai.cli`)."""

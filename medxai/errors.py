@@ -1,0 +1,40 @@
+"""User-facing errors.
+
+Anything raised as :class:`MedxaiError` is a problem with the user's input, not a bug:
+the command line prints ``str(error)`` on one line and exits non-zero, with no traceback.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class MedxaiError(Exception):
+    """A user error whose message is one line that names the file and the problem."""
+
+    exit_code = 2
+
+    def __str__(self) -> str:  # always one line, whatever the message holds
+        return " ".join(super().__str__().split())
+
+
+class InputError(MedxaiError):
+    """A file or folder that cannot be used: ``"<path>: <problem>"``."""
+
+    def __init__(self, path: str | PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class OutputError(MedxaiError):
+    """An output location that cannot be written, or that already holds a result."""
+
+    def __init__(self, path: str | PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class DependencyError(MedxaiError):
+    """An optional dependency is missing; the message names what to install."""
