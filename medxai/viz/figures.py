@@ -1,0 +1,234 @@
+"""The report's figures: one overview per image and one zoom sheet per image.
+
+- :func:`overview_figure`: the original radiograph, then one overlay per method, at the
+  image's own aspect ratio, with annotation outlines, the salient-region boxes, a
+  colourbar and a legend.
+- :func:`zoom_figure`: one row per salient region, with the crop of the original and
+  of each overlay side by side, and a millimetre scale bar when the spacing is known.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot state);
+:func:`figure_png` renders one to PNG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from skimage.transform import resize
+
+from medxai.viz.outlines import LabelStyle, Outlined, draw_outlines, legend_handles
+from medxai.viz.overlay import SALIENCY_CMAP, overlay, saliency_colormap
+from medxai.viz.regions import Region
+from medxai.viz.scalebar import draw_scale_bar
+
+#: Longest side, in pixels, of an image as drawn in a figure (larger ones are downsampled).
+DISPLAY_MAX_PX = 900
+#: Colour of the salient-region boxes (light grey, dashed: neutral in colour and in print).
+REGION_COLOR = "#e0e0e0"
+
+
+@dataclass
+class ImagePanels:
+    """What the figures of one image show.
+
+    ``maps`` holds one ``H×W`` map in ``[0, 1]`` per method, in display order, already at
+    the image's geometry. ``spacing_mm`` is ``(row, col)`` mm per pixel, or ``None``.
+    """
+
+    name: str
+    image: np.ndarray
+    maps: dict[str, np.ndarray]
+    shapes: Sequence[Outlined] = ()
+    styles: dict[str, LabelStyle] = field(default_factory=dict)
+    regions: Sequence[Region] = ()
+    spacing_mm: tuple[float, float] | None = None
+    caption: str = ""
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """Render ``fig`` to PNG bytes (no metadata beyond matplotlib's ``Software`` tag)."""
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "medxai"})
+    return buffer.getvalue()
+
+
+def display_array(array: np.ndarray, max_px: int = DISPLAY_MAX_PX) -> np.ndarray:
+    """``array`` (``H×W`` or ``H×W×3``) downsampled with anti-aliasing to fit ``max_px``."""
+    h, w = array.shape[:2]
+    scale = max_px / max(h, w)
+    if scale >= 1.0:
+        return array
+    shape = (max(1, round(h * scale)), max(1, round(w * scale)), *array.shape[2:])
+    return resize(array, shape, order=1, anti_aliasing=True, preserve_range=True).astype(np.float32)
+
+
+def show(
+    ax: Axes,
+    rgb_or_gray: np.ndarray,
+    box: tuple[int, int, int, int] | None = None,
+    max_px: int = DISPLAY_MAX_PX,
+) -> None:
+    """Show an image (or the ``box`` crop of it) in original pixel coordinates.
+
+    Pixel ``(row i, column j)`` covers ``[j, j + 1) × [i, i + 1)``, the convention of the
+    annotation shapes, so their outlines can be drawn unchanged.
+    """
+    h, w = rgb_or_gray.shape[:2]
+    r0, c0, r1, c1 = box if box is not None else (0, 0, h, w)
+    crop = display_array(rgb_or_gray[r0:r1, c0:c1], max_px)
+    extent = (c0, c1, r1, r0)
+    kwargs = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0} if crop.ndim == 2 else {}
+    ax.imshow(crop, extent=extent, interpolation="lanczos", **kwargs)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def panel_size(h: int, w: int, height_in: float = 4.2) -> tuple[float, float]:
+    """Width and height in inches of one panel showing an ``h×w`` image."""
+    width = float(np.clip(height_in * w / h, 1.8, 6.0))
+    return width, width * h / w
+
+
+def add_colorbar(fig: Figure, cax: Axes) -> None:
+    """The shared saliency colourbar, labelled in words."""
+    bar = fig.colorbar(
+        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=saliency_colormap(SALIENCY_CMAP)), cax=cax
+    )
+    bar.set_ticks([0.0, 0.5, 1.0])
+    bar.set_ticklabels(["0 none", "0.5", "1 strongest"])
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("saliency", fontsize=8)
+
+
+def label_regions(ax: Axes, regions: Sequence[Region]) -> None:
+    """Draw each region's box with its rank number."""
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="black")]
+    for region in regions:
+        r0, c0, r1, c1 = region.box
+        ax.add_patch(
+            Rectangle(
+                (c0, r0),
+                c1 - c0,
+                r1 - r0,
+                fill=False,
+                edgecolor=REGION_COLOR,
+                linestyle=(0, (4.0, 2.0)),
+                linewidth=1.0,
+                zorder=5,
+            )
+        )
+        ax.text(
+            c0,
+            r0,
+            f" {region.rank}",
+            color="white",
+            fontsize=8,
+            fontweight="bold",
+            va="top",
+            ha="left",
+            path_effects=halo,
+            zorder=6,
+            parse_math=False,
+        )
+
+
+def overview_figure(panels: ImagePanels) -> Figure:
+    """Original | one overlay per method, with outlines, region boxes, colourbar, legend."""
+    h, w = panels.image.shape
+    pw, ph = panel_size(h, w)
+    n = 1 + len(panels.maps)
+    fig = Figure(figsize=(n * pw + 0.9, ph + 1.3), layout="constrained")
+    grid = fig.add_gridspec(1, n + 1, width_ratios=[*([1.0] * n), 0.045])
+    titles = ["Original", *panels.maps]
+    arrays = [panels.image] + [overlay(panels.image, m) for m in panels.maps.values()]
+    for i, (title, array) in enumerate(zip(titles, arrays)):
+        ax = fig.add_subplot(grid[0, i])
+        show(ax, array)
+        ax.set_title(title, fontsize=10, parse_math=False)
+        draw_outlines(ax, panels.shapes, panels.styles)
+        if i > 0:
+            label_regions(ax, panels.regions)
+        if panels.spacing_mm is not None:
+            draw_scale_bar(ax, panels.spacing_mm[1], w, h)
+    add_colorbar(fig, fig.add_subplot(grid[0, n]))
+    fig.suptitle(
+        panels.name + (f" — {panels.caption}" if panels.caption else ""),
+        fontsize=11,
+        parse_math=False,
+    )
+    add_legend(fig, panels, with_regions=bool(panels.regions))
+    return fig
+
+
+def add_legend(fig: Figure, panels: ImagePanels, with_regions: bool) -> None:
+    """Annotation labels (colour + line style) and, if shown, the region boxes."""
+    handles = legend_handles(panels.styles) if panels.shapes else []
+    if with_regions:
+        handles.append(
+            Rectangle(
+                (0, 0),
+                1,
+                1,
+                fill=False,
+                edgecolor="#606060",
+                linestyle=(0, (4.0, 2.0)),
+                label="salient region (numbered, zoomed below)",
+            )
+        )
+    if not handles:
+        return
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 3),
+        fontsize=8,
+        frameon=False,
+        facecolor="white",
+    )
+
+
+def zoom_figure(panels: ImagePanels) -> Figure | None:
+    """One row per salient region: original | overlays, cropped; ``None`` if no region."""
+    if not panels.regions:
+        return None
+    n = 1 + len(panels.maps)
+    rows = len(panels.regions)
+    fig = Figure(figsize=(n * 2.6 + 0.9, rows * 2.6 + 1.1), layout="constrained")
+    grid = fig.add_gridspec(rows, n + 1, width_ratios=[*([1.0] * n), 0.045])
+    titles = ["Original", *panels.maps]
+    arrays = [panels.image] + [overlay(panels.image, m) for m in panels.maps.values()]
+    for row, region in enumerate(panels.regions):
+        r0, c0, r1, c1 = region.box
+        for col, (title, array) in enumerate(zip(titles, arrays)):
+            ax = fig.add_subplot(grid[row, col])
+            show(ax, array, region.box, max_px=400)
+            draw_outlines(ax, panels.shapes, panels.styles)
+            if panels.spacing_mm is not None:
+                draw_scale_bar(ax, panels.spacing_mm[1], c1 - c0, r1 - r0, origin=(c0, r0))
+            if row == 0:
+                ax.set_title(title, fontsize=10, parse_math=False)
+            if col == 0:
+                ax.set_ylabel(
+                    f"Region {region.rank}\n{region.mass_share:.0%} of saliency",
+                    fontsize=8,
+                    parse_math=False,
+                )
+    add_colorbar(fig, fig.add_subplot(grid[:, n]))
+    fig.suptitle(f"{panels.name} — zoomed salient regions", fontsize=11, parse_math=False)
+    add_legend(fig, panels, with_regions=False)
+    return fig
