@@ -5,11 +5,15 @@
 >>> result.saliency                       # B×1×H×W in [0, 1]
 """
 
+from medxai.cams.cam import CAM
+from medxai.cams.polycam import PolyCAM
 from medxai.cams.registry import available, canonical_name, create, register
 from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import class_probability, predicted_classes, resolve_targets
 
 __all__ = [
+    "CAM",
+    "PolyCAM",
     "SaliencyResult",
     "available",
     "canonical_name",

@@ -1,0 +1,229 @@
+"""Poly-CAM (Englebert et al., ICPR 2022): PCAM+, PCAM− and PCAM±, as fixed by
+docs/polycam.md.
+
+For target layers ``l = 1..n`` (shallow → deep) with activations ``A_l`` (``K_l×h_l×w_l``):
+
+1. one baseline forward pass gives ``s0 = s(X)`` and every ``A_l``;
+2. each channel gives a mask ``M_lk = Up_{H×W}(N(A_lk))`` (``N``: percentile normaliser);
+3. masked passes give ``sp_k = s(X ⊙ M_lk)`` and/or ``sm_k = s(X ⊙ (1 - M_lk))``;
+4. a variant's :class:`~medxai.cams.weights.WeightRule` makes ``w_lk`` from
+   ``(s0, sp_k, sm_k)``;
+5. layer maps ``L_l = ReLU(Σ_k w_lk A_lk)`` are fused deep → shallow
+   (:mod:`medxai.cams.fusion`), and each level is reported as ``O_l = Up_{H×W}(N(P_l))``,
+   deep → shallow, the last being the saliency map.
+
+Fast mode (``channel_budget=k``) scores only the ``k`` channels of each layer with the
+largest mean absolute activation ``ā_lk = mean_{ij} |A_lk(i, j)|`` and gives the others
+weight 0. Why this proxy: every Poly-CAM weight is bounded (``0 ≤ w ≤ 1`` for PCAM+ and
+PCAM−, ``≤ 2`` for PCAM±), so a channel's contribution to the layer map ``L_l`` is at most
+``w_max·|A_lk|``. Leaving out the channels with the smallest activation mass therefore
+minimises a guaranteed bound on the change of ``Σ_k w_lk A_lk``: the omitted mass
+``Σ_{k ∉ S} ā_lk`` (reported as a share of ``Σ_k ā_lk`` in
+``result.settings["omitted_activation_share"]``). The proxy is free: it reads the
+activations the baseline pass already recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from medxai.cams.core import HookedExplainer
+from medxai.cams.fusion import fuse, layer_map, resize
+from medxai.cams.layers import check_layer_names, discover_target_layers
+from medxai.cams.masked import MaskedScorer
+from medxai.cams.normalize import percentile_normalize
+from medxai.cams.registry import register
+from medxai.cams.result import SaliencyResult
+from medxai.cams.targets import Targets, TargetSpec, class_probability, resolve_targets
+from medxai.cams.weights import MINUS, PLUS, PLUS_MINUS, WeightRule
+
+VARIANTS: dict[str, WeightRule] = {rule.name: rule for rule in (PLUS, MINUS, PLUS_MINUS)}
+
+
+class PolyCAM(HookedExplainer):
+    """Poly-CAM saliency for any CNN classifier; no gradients needed.
+
+    Args:
+        model: the classifier (logits ``B×K``, or ``B``/``B×1`` for a single-logit head).
+        variant: ``"pcam+"``, ``"pcam-"`` or ``"pcam±"`` (or a :class:`WeightRule`).
+        target_layers: module names, shallow → deep; ``None`` discovers them
+            (:func:`~medxai.cams.layers.discover_target_layers`).
+        lnorm: divide each layer map by its local mean before fusion (LNorm).
+        batch_size: images per masked forward pass.
+        max_batch_bytes: optional cap on the masked-input buffer; lowers ``batch_size``
+            so that ``batch_size·C·H·W·itemsize ≤ max_batch_bytes``.
+        channel_budget: fast mode; score only this many channels per layer (see the module
+            docstring). ``None`` (default) is exact.
+        channels_last: build masked inputs in ``torch.channels_last``. ``None`` picks it
+            on CUDA and on CPU (measured faster for torchvision CNNs, docs/benchmarks.md).
+        autocast: ``"bf16"`` (or ``"fp16"``) to run every forward pass under autocast.
+        intermediate: also return the unfused layer maps (``result.intermediate``).
+        input_size: spatial size of the dummy input used to discover target layers.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        variant: str | WeightRule = "pcam±",
+        *,
+        target_layers: Sequence[str] | None = None,
+        lnorm: bool = True,
+        batch_size: int = 64,
+        max_batch_bytes: int | None = None,
+        channel_budget: int | None = None,
+        channels_last: bool | None = None,
+        autocast: str | None = None,
+        intermediate: bool = False,
+        input_size: tuple[int, int] = (224, 224),
+    ) -> None:
+        super().__init__(model, autocast=autocast)
+        self.rule = VARIANTS[variant] if isinstance(variant, str) else variant
+        self.method = self.rule.name
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if channel_budget is not None and channel_budget < 1:
+            raise ValueError(f"channel_budget must be at least 1, got {channel_budget}")
+        self.lnorm = lnorm
+        self.batch_size = batch_size
+        self.max_batch_bytes = max_batch_bytes
+        self.channel_budget = channel_budget
+        self.channels_last = channels_last
+        self.intermediate = intermediate
+        if target_layers is None:
+            self._target_layers = discover_target_layers(model, input_size)
+        else:
+            if isinstance(target_layers, str):
+                target_layers = [target_layers]
+            self._target_layers = check_layer_names(model, target_layers)
+        if not self._target_layers:
+            raise ValueError("target_layers is empty")
+
+    @property
+    def target_layers(self) -> list[str]:
+        """The target layer names, shallow → deep."""
+        return list(self._target_layers)
+
+    # -- pieces ------------------------------------------------------------------------
+    def _capacity(self, x: Tensor) -> int:
+        capacity = self.batch_size
+        if self.max_batch_bytes is not None:
+            per_image = x[0].numel() * x.element_size()
+            capacity = min(capacity, max(1, self.max_batch_bytes // per_image))
+        return max(capacity, 2 if self.rule.needs_plus and self.rule.needs_minus else 1)
+
+    def _use_channels_last(self, x: Tensor) -> bool:
+        if self.channels_last is not None:
+            return self.channels_last
+        return x.device.type in ("cpu", "cuda")
+
+    def _selected(self, activations: list[Tensor]) -> tuple[list[Tensor], list[float]]:
+        """Channels to score per layer (``B×K`` bool) and the omitted activation share."""
+        chosen, omitted = [], []
+        for acts in activations:
+            batch, k = acts.shape[:2]
+            keep = torch.ones(batch, k, dtype=torch.bool, device=acts.device)
+            share = 0.0
+            if self.channel_budget is not None and self.channel_budget < k:
+                mass = torch.nan_to_num(acts.abs().mean(dim=(-2, -1)), nan=0.0)
+                top = mass.topk(self.channel_budget, dim=1).indices
+                keep = torch.zeros_like(keep).scatter_(1, top, True)
+                left = (mass * ~keep).sum(1) / mass.sum(1).clamp_min(1e-12)
+                share = float(left.max())
+            chosen.append(keep)
+            omitted.append(share)
+        return chosen, omitted
+
+    def _score_fn(self, spec: TargetSpec, device: torch.device):
+        if spec.fn is not None:
+            fn = spec.fn
+            return lambda logits, _samples: fn(logits).float().reshape(-1)
+        classes = spec.classes.to(device)
+        return lambda logits, samples: class_probability(logits, classes[samples])
+
+    # -- the call ------------------------------------------------------------------------
+    def _explain(self, x: Tensor, targets: Targets) -> SaliencyResult:
+        names = self._target_layers
+        logits, recorded = self._forward_with_activations(x, names)
+        spec = resolve_targets(targets, logits)
+        s0 = spec.score(logits).to(x.device)
+        activations = [recorded[name] for name in names]
+        masks = [percentile_normalize(a) for a in activations]
+        live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
+        selected, omitted = self._selected(activations)
+
+        scorer = MaskedScorer(
+            self._forward,
+            self._score_fn(spec, x.device),
+            x,
+            [a.shape[1] for a in activations],
+            plus=self.rule.needs_plus,
+            minus=self.rule.needs_minus,
+            capacity=self._capacity(x),
+            channels_last=self._use_channels_last(x),
+        )
+        shared = 0
+        for b in range(x.shape[0]):
+            dead = sum(int((~lv[b] & sel[b]).sum()) for lv, sel in zip(live, selected))
+            if dead and self.rule.needs_plus:
+                scorer.add_zero_mask(b)
+            shared += dead
+            for layer, (mask, lv, sel) in enumerate(zip(masks, live, selected)):
+                channels = (lv[b] & sel[b]).nonzero()[:, 0]
+                if len(channels):
+                    scorer.add_masks(b, layer, channels, mask[b, channels])
+        scorer.finish()
+
+        layer_maps = []
+        for layer, acts in enumerate(activations):
+            sp = torch.where(live[layer], scorer.sp[layer], scorer.zero_score[:, None])
+            sm = torch.where(live[layer], scorer.sm[layer], s0[:, None])
+            weight = self.rule.weight(s0[:, None], sp, sm)
+            weight = torch.where(selected[layer], weight, torch.zeros_like(weight))
+            layer_maps.append(layer_map(weight, acts))
+
+        size = x.shape[-2:]
+        levels = [resize(percentile_normalize(p), size) for p in fuse(layer_maps, lnorm=self.lnorm)]
+        intermediate = None
+        if self.intermediate:
+            intermediate = [resize(percentile_normalize(m), size) for m in layer_maps[::-1]]
+        budgeted = self.channel_budget is not None and any(
+            self.channel_budget < a.shape[1] for a in activations
+        )
+        settings: dict[str, Any] = {
+            **self._settings(),
+            "target_layers": list(names),
+            "lnorm": self.lnorm,
+            "batch_size": scorer.capacity,
+            "channel_budget": self.channel_budget,
+            "channels_last": self._use_channels_last(x),
+            "baseline_passes": 1,
+            "masked_passes": scorer.passes,
+            "masked_forward_calls": scorer.forward_calls,
+            "shared_constant_channels": shared,
+        }
+        if self.channel_budget is not None:
+            settings["omitted_activation_share"] = omitted
+        return SaliencyResult(
+            saliency=levels[-1],
+            levels=levels,
+            targets=spec.classes.clone(),
+            scores=s0.float(),
+            method=self.method,
+            approximate=self.autocast is not None or budgeted,
+            settings=settings,
+            intermediate=intermediate,
+        )
+
+
+def _factory(variant: str):
+    return functools.partial(PolyCAM, variant=variant)
+
+
+register("pcam+", "pcamp", "pcampp", "pcam_plus")(_factory("pcam+"))
+register("pcam-", "pcamm", "pcam−", "pcam_minus")(_factory("pcam-"))
+register("pcam±", "pcampm", "pcam+-", "pcam_pm")(_factory("pcam±"))
