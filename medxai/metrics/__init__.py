@@ -3,6 +3,8 @@
 The metric code works on tensors and arrays only; it knows nothing of files or reports.
 """
 
+from medxai.metrics.confidence import ConfidenceResult, confidence_change
+from medxai.metrics.faithfulness import FaithfulnessResult, insertion_deletion
 from medxai.metrics.localisation import (
     auprc,
     iou_at_otsu,
@@ -10,11 +12,25 @@ from medxai.metrics.localisation import (
     relevance_mass,
     relevance_rank,
 )
+from medxai.metrics.robustness import sensitivity_max
+from medxai.metrics.sanity import (
+    SanityResult,
+    cascading_randomisation,
+    plot_cascading_randomisation,
+)
 
 __all__ = [
+    "ConfidenceResult",
+    "FaithfulnessResult",
+    "SanityResult",
     "auprc",
+    "cascading_randomisation",
+    "confidence_change",
+    "insertion_deletion",
     "iou_at_otsu",
+    "plot_cascading_randomisation",
     "pointing_game",
     "relevance_mass",
     "relevance_rank",
+    "sensitivity_max",
 ]
