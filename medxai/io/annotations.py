@@ -1,0 +1,251 @@
+"""Annotation files: the native JSON format and CVAT XML 1.1, read into shapes.
+
+Native JSON (pixel coordinates of the original image, see :mod:`medxai.io.shapes` for
+the pixel-centre and angle conventions)::
+
+    {"images": {"image1.png": [
+      {"shape": "ellipse", "cx": 210, "cy": 340, "rx": 30, "ry": 18, "angle": 15, "label": "..."},
+      {"shape": "polygon", "points": [[10, 10], [40, 12], [30, 50]], "label": "..."},
+      {"shape": "box", "x0": 5, "y0": 5, "x1": 60, "y1": 80, "label": "..."}]}}
+
+``angle`` (default 0) and ``label`` (default ``""``) are optional; any other key in a
+shape is an error, so a misspelt key never passes unnoticed. Keys besides ``images`` at
+the top level are ignored. The format is recognised by content: a file starting with
+``{`` is JSON, one starting with ``<`` is CVAT XML.
+
+Errors name the file and the entry, e.g.
+``annotations.json: images['image1.png'][2]: ellipse centre (900, 20) is outside the
+512×400 image`` (sizes are written width×height).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from medxai.errors import InputError
+from medxai.io.cvat import parse_cvat
+from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask
+
+__all__ = [
+    "ANNOTATION_FILE_NAMES",
+    "EDGE_TOLERANCE_PX",
+    "Annotations",
+    "Box",
+    "Ellipse",
+    "Polygon",
+    "Shape",
+    "annotation_mask",
+    "find_annotation_file",
+    "load_annotations",
+    "validate_annotations",
+]
+
+#: File names looked for in a study folder, in order, when no file is given.
+ANNOTATION_FILE_NAMES: tuple[str, ...] = ("annotations.json", "annotations.xml")
+
+#: How far (pixels) a defining point may lie beyond the image edge, to absorb rounding in
+#: exports; anything further out is an error.
+EDGE_TOLERANCE_PX = 1.0
+
+_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # shape: (required numeric keys, optional keys)
+    "ellipse": (("cx", "cy", "rx", "ry"), ("angle", "label")),
+    "polygon": ((), ("label",)),
+    "box": (("x0", "y0", "x1", "y1"), ("label",)),
+}
+
+
+class Annotations(dict[str, list[Shape]]):
+    """Shapes per image name, remembering the file and any image sizes it declares."""
+
+    def __init__(
+        self,
+        shapes: Mapping[str, list[Shape]],
+        source: Path,
+        declared_sizes: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
+        super().__init__(shapes)
+        self.source = source
+        #: (height, width) per image, as written in the file (CVAT only).
+        self.declared_sizes: dict[str, tuple[int, int]] = dict(declared_sizes or {})
+
+
+def _entry(name: str, index: int | None = None) -> str:
+    return f"images[{name!r}]" if index is None else f"images[{name!r}][{index}]"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _json_number(source: Path, where: str, item: Mapping[str, Any], key: str) -> float:
+    if key not in item:
+        raise InputError(source, f"{where}: missing {key!r}")
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(source, f"{where}: {key} must be a number, got {json.dumps(value)}")
+    if not math.isfinite(value):
+        raise InputError(source, f"{where}: {key} must be a finite number")
+    return float(value)
+
+
+def _json_shape(source: Path, where: str, item: Any) -> Shape:
+    if not isinstance(item, dict):
+        raise InputError(source, f"{where}: a shape must be an object")
+    kind = item.get("shape")
+    if kind not in _FIELDS:
+        raise InputError(
+            source, f"{where}: 'shape' must be one of {', '.join(_FIELDS)}, got {json.dumps(kind)}"
+        )
+    required, optional = _FIELDS[kind]
+    allowed = {"shape", *required, *optional, *(("points",) if kind == "polygon" else ())}
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise InputError(source, f"{where}: unknown key(s) for a {kind}: {', '.join(unknown)}")
+    label = item.get("label", "")
+    if not isinstance(label, str):
+        raise InputError(source, f"{where}: label must be a string")
+    values = {key: _json_number(source, where, item, key) for key in required}
+    if kind == "ellipse":
+        angle = _json_number(source, where, item, "angle") if "angle" in item else 0.0
+        return Ellipse(angle=angle, label=label, **values)
+    if kind == "box":
+        return Box(label=label, **values)
+    points = item.get("points")
+    if not isinstance(points, list):
+        raise InputError(source, f"{where}: 'points' must be a list of [x, y] pairs")
+    pairs = []
+    for k, point in enumerate(points):
+        if (
+            not isinstance(point, (list, tuple))
+            or len(point) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in point)
+            or not all(math.isfinite(v) for v in point)
+        ):
+            raise InputError(source, f"{where}: points[{k}] must be [x, y] with finite numbers")
+        pairs.append((float(point[0]), float(point[1])))
+    return Polygon(points=tuple(pairs), label=label)
+
+
+def _parse_native(data: bytes, source: Path) -> dict[str, list[Shape]]:
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(source, "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("images"), dict):
+        raise InputError(source, "expected an object with an 'images' object of image names")
+    shapes: dict[str, list[Shape]] = {}
+    for name, items in document["images"].items():
+        if not isinstance(items, list):
+            raise InputError(source, f"{_entry(name)}: expected a list of shapes")
+        shapes[name] = [_json_shape(source, _entry(name, k), item) for k, item in enumerate(items)]
+    return shapes
+
+
+def load_annotations(path: str | Path) -> Annotations:
+    """Read a native JSON or CVAT XML 1.1 annotation file; keys are image names.
+
+    Raises :class:`~medxai.errors.InputError` naming the file (and the entry) when the
+    file cannot be read or is malformed. Call :func:`validate_annotations` to check the
+    shapes against the images.
+    """
+    source = Path(path)
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "annotation file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, "is a folder, not an annotation file") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read the annotation file ({exc.strerror})") from None
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{":
+        return Annotations(_parse_native(data, source), source)
+    if head == b"<":
+        shapes, sizes = parse_cvat(data, source)
+        return Annotations(shapes, source, sizes)
+    if not head:
+        raise InputError(source, "the annotation file is empty")
+    raise InputError(source, "not an annotation file: expected native JSON or CVAT XML 1.1")
+
+
+def _outside(x: float, y: float, height: int, width: int) -> bool:
+    t = EDGE_TOLERANCE_PX
+    return not (-t <= x <= width + t and -t <= y <= height + t)
+
+
+def _shape_problem(shape: Shape, height: int, width: int) -> str | None:
+    size = f"{width}×{height} image"
+    if isinstance(shape, Ellipse):
+        if shape.rx <= 0 or shape.ry <= 0:
+            return f"ellipse radii ({_fmt(shape.rx)}, {_fmt(shape.ry)}) must be positive"
+        if _outside(shape.cx, shape.cy, height, width):
+            return f"ellipse centre ({_fmt(shape.cx)}, {_fmt(shape.cy)}) is outside the {size}"
+    elif isinstance(shape, Box):
+        if shape.x1 <= shape.x0 or shape.y1 <= shape.y0:
+            return (
+                f"box ({_fmt(shape.x0)}, {_fmt(shape.y0)})–({_fmt(shape.x1)}, {_fmt(shape.y1)}) "
+                "must have x0 < x1 and y0 < y1"
+            )
+        for x, y in ((shape.x0, shape.y0), (shape.x1, shape.y1)):
+            if _outside(x, y, height, width):
+                return f"box corner ({_fmt(x)}, {_fmt(y)}) is outside the {size}"
+    else:
+        if len(shape.points) < 3:
+            return f"polygon has {len(shape.points)} point(s); at least 3 are needed"
+        for k, (x, y) in enumerate(shape.points):
+            if _outside(x, y, height, width):
+                return f"polygon point {k} ({_fmt(x)}, {_fmt(y)}) is outside the {size}"
+    if not shape.mask(height, width).any():
+        return f"{shape.kind} covers no pixel centre of the {size}"
+    return None
+
+
+def validate_annotations(
+    ann: Mapping[str, list[Shape]], image_sizes: Mapping[str, tuple[int, int]], source: Path
+) -> None:
+    """Check annotations against the study's images.
+
+    ``image_sizes`` maps image name to ``(height, width)`` (a pixel array's shape).
+    Raises :class:`~medxai.errors.InputError` naming ``source`` and the entry for an
+    unknown image name, an image size that differs from the one the file declares, a
+    degenerate shape, a defining point (ellipse centre, box corner, polygon vertex) more
+    than :data:`EDGE_TOLERANCE_PX` outside the image, or a shape covering no pixel.
+    """
+    declared = getattr(ann, "declared_sizes", {})
+    for name, shapes in ann.items():
+        if name not in image_sizes:
+            known = sorted(image_sizes)
+            listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+            raise InputError(
+                source, f"{_entry(name)}: no such image in the study (images: {listed or 'none'})"
+            )
+        height, width = image_sizes[name]
+        if name in declared and tuple(declared[name]) != (height, width):
+            h, w = declared[name]
+            raise InputError(
+                source,
+                f"{_entry(name)}: the file says the image is {w}×{h} but it is {width}×{height}",
+            )
+        for k, shape in enumerate(shapes):
+            problem = _shape_problem(shape, height, width)
+            if problem:
+                raise InputError(source, f"{_entry(name, k)}: {problem}")
+
+
+def find_annotation_file(study_folder: str | Path) -> Path | None:
+    """The study folder's own annotation file (:data:`ANNOTATION_FILE_NAMES`), if any."""
+    folder = Path(study_folder)
+    for name in ANNOTATION_FILE_NAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None

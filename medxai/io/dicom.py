@@ -1,0 +1,343 @@
+"""DICOM files → display-ready radiographs (one per frame).
+
+Compressed transfer syntaxes (JPEG, JPEG-LS, JPEG 2000, RLE) decode through pydicom's
+pixel data plugins (pylibjpeg and its libjpeg, openjpeg and rle plugins; pillow;
+python-gdcm). A missing plugin is reported with the package to install. The display
+chain is in :mod:`medxai.io.dicom_display`.
+
+Pixel spacing is PixelSpacing, else ImagerPixelSpacing (at the detector: not corrected
+for magnification, which is noted as a warning), else the Pixel Measures functional
+group of an enhanced multi-frame file. Modality LUT and VOI attributes also come from
+the shared and per-frame functional groups when the file has them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID
+
+from medxai.errors import InputError
+from medxai.io.dicom_display import MONOCHROME, colour_display, grayscale_display
+from medxai.io.radiograph import MAX_PIXELS, Radiograph, frame_name
+
+#: Identifying attributes copied into :attr:`Radiograph.identifiers` when present.
+IDENTIFIER_KEYWORDS: tuple[str, ...] = (
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "OtherPatientIDs",
+    "PatientBirthDate",
+    "PatientSex",
+    "PatientAge",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "StudyID",
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "InstitutionName",
+    "ReferringPhysicianName",
+)
+
+# Transfer syntax UID prefixes → what to install to decode them.
+_PLUGIN_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"),
+        "pylibjpeg and pylibjpeg-libjpeg (or pillow, or python-gdcm)",
+    ),
+    (
+        ("1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"),
+        "pylibjpeg and pylibjpeg-libjpeg (or python-gdcm)",
+    ),
+    (
+        ("1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"),
+        "pylibjpeg and pylibjpeg-libjpeg (or pyjpegls, or python-gdcm)",
+    ),
+    (
+        ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.20"),
+        "pylibjpeg and pylibjpeg-openjpeg (or python-gdcm)",
+    ),
+    (("1.2.840.10008.1.2.5",), "pylibjpeg and pylibjpeg-rle"),
+)
+
+# Functional-group sequences and the attributes each may hold for a frame.
+_FUNCTIONAL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("PixelMeasuresSequence", ("PixelSpacing",)),
+    ("PixelValueTransformationSequence", ("RescaleSlope", "RescaleIntercept", "RescaleType")),
+    ("FrameVOILUTSequence", ("WindowCenter", "WindowWidth", "VOILUTFunction")),
+)
+
+_DISPLAY_KEYWORDS: tuple[str, ...] = (
+    "PhotometricInterpretation",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
+    "SamplesPerPixel",
+    "ModalityLUTSequence",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "RescaleType",
+    "VOILUTSequence",
+    "WindowCenter",
+    "WindowWidth",
+    "VOILUTFunction",
+    "PresentationLUTShape",
+    "RedPaletteColorLookupTableDescriptor",
+    "GreenPaletteColorLookupTableDescriptor",
+    "BluePaletteColorLookupTableDescriptor",
+    "RedPaletteColorLookupTableData",
+    "GreenPaletteColorLookupTableData",
+    "BluePaletteColorLookupTableData",
+    "SegmentedRedPaletteColorLookupTableData",
+    "SegmentedGreenPaletteColorLookupTableData",
+    "SegmentedBluePaletteColorLookupTableData",
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+)
+
+
+def plugin_hint(transfer_syntax: str) -> str:
+    """What to install to decode pixel data in ``transfer_syntax``."""
+    for uids, hint in _PLUGIN_HINTS:
+        if transfer_syntax in uids:
+            return hint
+    if transfer_syntax.startswith("1.2.840.10008.1.2.4.20"):  # HTJ2K (201–203)
+        return "pylibjpeg and pylibjpeg-openjpeg (2.4 or later)"
+    return "python-gdcm"
+
+
+def _decoder_available(transfer_syntax: UID) -> bool | None:
+    """True/False when pydicom knows the syntax and has/lacks a plugin; None if unknown."""
+    try:
+        return bool(get_decoder(transfer_syntax).is_available)
+    except NotImplementedError:
+        return None
+
+
+def _syntax_name(uid: UID) -> str:
+    return uid.name if uid.name != str(uid) else f"transfer syntax {uid}"
+
+
+def _known_name(uid: UID) -> str:
+    return uid.name if uid.is_transfer_syntax and uid.name != str(uid) else "unknown"
+
+
+def _check_decodable(path: Path, uid: UID) -> None:
+    available = _decoder_available(uid)
+    if available is None:
+        raise InputError(
+            path,
+            f"unsupported transfer syntax {uid} ({_known_name(uid)}): "
+            "no pixel data decoder handles it; decompress the file first "
+            "(e.g. gdcmconv --raw, or dcmdjpeg) or install python-gdcm",
+        )
+    if not available:
+        raise InputError(
+            path,
+            f"{_syntax_name(uid)} pixel data needs a decoder plugin: "
+            f"install {plugin_hint(str(uid))}",
+        )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, MultiValue):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def read_identifiers(ds: Dataset) -> dict[str, str]:
+    """Non-empty identifying attributes (:data:`IDENTIFIER_KEYWORDS`) as text."""
+    found = {}
+    for keyword in IDENTIFIER_KEYWORDS:
+        value = ds.get(keyword)
+        if value not in (None, ""):
+            text = _text(value)
+            if text:
+                found[keyword] = text
+    return found
+
+
+def _spacing(value: object) -> tuple[float, float] | None:
+    try:
+        row, col = (float(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(row) and math.isfinite(col) and row > 0 and col > 0):
+        return None
+    return row, col
+
+
+def pixel_spacing(attrs: Dataset, warnings: list[str]) -> tuple[float, float] | None:
+    """(row, column) spacing in mm: PixelSpacing, else ImagerPixelSpacing."""
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        if keyword not in attrs or attrs[keyword].value in (None, ""):
+            continue
+        spacing = _spacing(attrs[keyword].value)
+        if spacing is None:
+            warnings.append(f"{keyword} {attrs[keyword].value!r} is invalid and was ignored")
+            continue
+        if keyword == "ImagerPixelSpacing":
+            warnings.append(
+                "pixel spacing is ImagerPixelSpacing (at the detector, not corrected for "
+                "magnification)"
+            )
+        return spacing
+    return None
+
+
+def _group_item(ds: Dataset, group: str, frame: int | None) -> Dataset | None:
+    if group == "PerFrameFunctionalGroupsSequence":
+        items = ds.get(group)
+        if not items or frame is None or frame >= len(items):
+            return None
+        return items[frame]
+    items = ds.get(group)
+    return items[0] if items else None
+
+
+def frame_attributes(ds: Dataset, frame: int | None) -> Dataset:
+    """The display attributes that apply to one frame.
+
+    Top-level attributes, overridden by the shared, then the per-frame functional groups
+    of an enhanced multi-frame file.
+    """
+    attrs = Dataset()
+    for keyword in _DISPLAY_KEYWORDS:
+        if keyword in ds:
+            attrs[keyword] = ds[keyword]
+    for group in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        item = _group_item(ds, group, frame)
+        if item is None:
+            continue
+        for sequence, keywords in _FUNCTIONAL_GROUPS:
+            inner = item.get(sequence)
+            if not inner:
+                continue
+            for keyword in keywords:
+                if keyword in inner[0]:
+                    attrs[keyword] = inner[0][keyword]
+    return attrs
+
+
+def _read(path: Path) -> Dataset:
+    forced = False
+    try:
+        try:
+            ds = pydicom.dcmread(path)
+        except InvalidDicomError:  # no DICM prefix: perhaps an old file without a preamble
+            forced = True
+            ds = pydicom.dcmread(path, force=True)
+    except (OSError, EOFError) as exc:
+        raise InputError(path, f"cannot read the DICOM file ({exc})") from None
+    except Exception as exc:  # pydicom raises many types for damaged headers
+        raise InputError(path, f"not a readable DICOM file ({exc})") from None
+    if forced and "SOPClassUID" not in ds and "PixelData" not in ds:
+        raise InputError(path, "not a DICOM file (no DICM prefix, no DICOM attributes)")
+    return ds
+
+
+def _frame_count(path: Path, ds: Dataset) -> int:
+    raw = ds.get("NumberOfFrames", 1)
+    try:
+        frames = int(raw) if raw not in (None, "") else 1
+    except (TypeError, ValueError):
+        raise InputError(path, f"NumberOfFrames {raw!r} is not a number") from None
+    if frames < 1:
+        raise InputError(path, f"NumberOfFrames is {frames}; no image to show")
+    return frames
+
+
+def _check_size(path: Path, ds: Dataset, frames: int) -> None:
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+    except (AttributeError, TypeError, ValueError):
+        raise InputError(path, "the image has no valid Rows/Columns") from None
+    if rows < 1 or cols < 1:
+        raise InputError(path, f"the image is {cols}×{rows} pixels; nothing to show")
+    total = rows * cols * frames
+    if total > MAX_PIXELS:
+        raise InputError(
+            path,
+            f"image of {cols}×{rows} pixels × {frames} frame(s) = {total:,} pixels exceeds "
+            f"the {MAX_PIXELS:,}-pixel limit (possible decompression bomb)",
+        )
+
+
+def _decode(path: Path, ds: Dataset) -> np.ndarray:
+    try:
+        return ds.pixel_array
+    except ValueError as exc:
+        message = str(exc)
+        if "less than expected" in message:
+            raise InputError(
+                path, f"truncated pixel data ({message.split(' - ')[0].strip()})"
+            ) from None
+        raise InputError(path, f"cannot decode the pixel data ({message})") from None
+    except Exception as exc:  # the decoding plugins raise assorted types on damaged data
+        raise InputError(
+            path, f"cannot decode the pixel data ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def load_dicom(path: str | Path) -> list[Radiograph]:
+    """Read a DICOM file into one :class:`Radiograph` per frame (see module notes).
+
+    Raises :class:`~medxai.errors.InputError` for a file that is not DICOM, is
+    truncated, holds no pixel data, is too large (:data:`MAX_PIXELS`), or uses a
+    transfer syntax no installed plugin decodes (naming the package to install).
+    """
+    path = Path(path)
+    ds = _read(path)
+    if "PixelData" not in ds:
+        hint = "" if "Rows" not in ds else "; the file may be truncated"
+        raise InputError(path, f"no pixel data (not an image){hint}")
+    meta = getattr(ds, "file_meta", None)
+    uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    if not uid:
+        raise InputError(path, "no Transfer Syntax UID in the file meta information")
+    _check_decodable(path, UID(str(uid)))
+    frames = _frame_count(path, ds)
+    _check_size(path, ds, frames)
+    photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
+    if not photometric:
+        raise InputError(path, "no PhotometricInterpretation")
+    data = _decode(path, ds)
+    colour = photometric not in MONOCHROME
+    if frames == 1:
+        data = data[None]  # F×H×W (grey, palette indices) or F×H×W×3 (colour)
+
+    identifiers = read_identifiers(ds)
+    study_uid = identifiers.get("StudyInstanceUID")
+    images = []
+    for index in range(frames):
+        warnings: list[str] = []
+        attrs = frame_attributes(ds, index if frames > 1 else None)
+        if colour:
+            pixels = colour_display(data[index], attrs)
+        else:
+            pixels = grayscale_display(data[index], attrs, warnings)
+        frame = index if frames > 1 else None
+        images.append(
+            Radiograph(
+                pixels=pixels,
+                name=frame_name(path.name, frame),
+                source=path,
+                frame=frame,
+                pixel_spacing_mm=pixel_spacing(attrs, warnings),
+                identifiers=dict(identifiers),
+                study_uid=study_uid,
+                warnings=warnings,
+            )
+        )
+    return images

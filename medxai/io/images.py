@@ -1,0 +1,218 @@
+"""Images (PNG, JPEG, DICOM) → display-ready radiographs, and study folders.
+
+PNG and JPEG are read with PIL: the EXIF orientation is applied; 8-bit values are
+divided by 255 and 16-bit values by 65535 (the nominal range, not the image's own);
+colour becomes BT.601 luminance (alpha is dropped). DICOM goes through the display
+chain of :mod:`medxai.io.dicom`. Every reader returns float32 H×W in [0, 1] with
+bright = dense.
+
+Images above :data:`~medxai.io.radiograph.MAX_PIXELS` are refused, and so is anything
+PIL's own decompression-bomb check rejects.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from medxai.errors import InputError
+from medxai.io.annotations import ANNOTATION_FILE_NAMES
+from medxai.io.dicom import load_dicom
+from medxai.io.radiograph import MAX_PIXELS, Radiograph, luminance
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MAX_PIXELS",
+    "Radiograph",
+    "StudyScan",
+    "image_kind",
+    "load_radiograph",
+    "natural_key",
+    "scan_study",
+]
+
+#: File name endings read as images (content is checked too).
+IMAGE_SUFFIXES: dict[str, str] = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".dcm": "dicom",
+    ".dicom": "dicom",
+    ".dic": "dicom",
+}
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIGNATURE = b"\xff\xd8\xff"
+_PIL_FORMATS = {"png": ("PNG",), "jpeg": ("JPEG", "MPO")}
+
+
+def image_kind(path: Path) -> str | None:
+    """``"png"``, ``"jpeg"`` or ``"dicom"`` from the file's first bytes, else its suffix."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(132)
+    except OSError:
+        head = b""
+    if head.startswith(_PNG_SIGNATURE):
+        return "png"
+    if head.startswith(_JPEG_SIGNATURE):
+        return "jpeg"
+    if head[128:132] == b"DICM":
+        return "dicom"
+    return IMAGE_SUFFIXES.get(path.suffix.lower())
+
+
+def natural_key(name: str) -> tuple[list[object], str]:
+    """Sort key putting ``image2`` before ``image10`` (case-insensitive)."""
+    parts: list[object] = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name.lower())]
+    return parts, name
+
+
+def _pil_to_unit(img: Image.Image) -> np.ndarray:
+    """A PIL image → float64 H×W in [0, 1]."""
+    mode = img.mode
+    if mode == "1":
+        return np.asarray(img, dtype=np.float64)
+    if mode in ("L", "LA"):
+        return np.asarray(img.getchannel(0), dtype=np.float64) / 255.0
+    if mode.startswith("I;16"):
+        return np.asarray(img, dtype=np.float64) / 65535.0
+    if mode in ("I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        if mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
+            return arr / (255.0 if arr.max() <= 255 else 65535.0)
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+        return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+    return luminance(np.asarray(img.convert("RGB"))) / 255.0
+
+
+def _load_pil(path: Path, kind: str) -> Radiograph:
+    label = kind.upper()
+    try:
+        with warnings.catch_warnings():
+            # The explicit MAX_PIXELS check below replaces PIL's warning; PIL's error stays.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.format not in _PIL_FORMATS[kind]:
+                    raise InputError(path, f"expected a {label} image, found {img.format}")
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise InputError(
+                        path,
+                        f"image of {width}×{height} = {width * height:,} pixels exceeds the "
+                        f"{MAX_PIXELS:,}-pixel limit (possible decompression bomb)",
+                    )
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+                pixels = _pil_to_unit(upright)
+    except Image.DecompressionBombError as exc:
+        raise InputError(path, f"refused by PIL's decompression-bomb limit ({exc})") from None
+    except UnidentifiedImageError:
+        raise InputError(path, f"not a readable {label} image") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(path, f"corrupt or truncated {label} image ({exc})") from None
+    if pixels.size == 0:
+        raise InputError(path, "the image has no pixels")
+    return Radiograph(
+        pixels=np.clip(pixels, 0.0, 1.0).astype(np.float32),
+        name=path.name,
+        source=path,
+    )
+
+
+def load_radiograph(path: str | Path) -> list[Radiograph]:
+    """Read a PNG, JPEG or DICOM file: one radiograph, or one per frame.
+
+    Raises :class:`~medxai.errors.InputError` (``"<path>: <problem>"``) for anything
+    that cannot be shown.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an image file")
+    kind = image_kind(path)
+    if kind is None:
+        raise InputError(path, "not a PNG, JPEG or DICOM file")
+    if kind == "dicom":
+        return load_dicom(path)
+    return [_load_pil(path, kind)]
+
+
+@dataclass
+class StudyScan:
+    """What a study folder holds.
+
+    ``images`` in natural file-name order (frames in order); ``skipped`` lists image
+    files that could not be read, with the reason; ``ignored`` lists other entries
+    (non-image files, hidden files, sub-folders, DICOMDIR), sorted; the annotation file
+    is in neither list.
+    """
+
+    folder: Path
+    images: list[Radiograph]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def study_uid(self) -> str | None:
+        """The DICOM StudyInstanceUID when every DICOM image shares one, else None."""
+        uids = {image.study_uid for image in self.images if image.study_uid}
+        return uids.pop() if len(uids) == 1 else None
+
+
+def _is_ignored_name(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.upper() == "DICOMDIR" or path.is_dir()
+
+
+def scan_study(folder: str | Path) -> StudyScan:
+    """Read every PNG, JPEG and DICOM image directly inside ``folder``.
+
+    Unreadable image files are skipped and listed; other files are ignored and listed.
+    Raises :class:`~medxai.errors.InputError` for a missing or empty folder, or one with
+    no readable image.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(folder, "no such folder")
+    if not folder.is_dir():
+        raise InputError(folder, "not a folder")
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: natural_key(p.name))
+    except OSError as exc:
+        raise InputError(folder, f"cannot list the folder ({exc.strerror})") from None
+    if not entries:
+        raise InputError(folder, "the folder is empty")
+
+    scan = StudyScan(folder=folder, images=[])
+    for path in entries:
+        if path.name in ANNOTATION_FILE_NAMES and path.is_file():
+            continue
+        kind = None if _is_ignored_name(path) else image_kind(path)
+        if kind is None:
+            scan.ignored.append(path)
+            continue
+        try:
+            scan.images.extend(load_radiograph(path))
+        except InputError as exc:
+            scan.skipped.append((path, exc.problem))
+
+    if not scan.images:
+        if scan.skipped:
+            path, problem = scan.skipped[0]
+            more = f" and {len(scan.skipped) - 1} more" if len(scan.skipped) > 1 else ""
+            raise InputError(folder, f"no readable image: {path.name}: {problem}{more}")
+        raise InputError(
+            folder, f"no PNG, JPEG or DICOM image ({len(scan.ignored)} other file(s) ignored)"
+        )
+    uids = sorted({image.study_uid for image in scan.images if image.study_uid})
+    if len(uids) > 1:
+        scan.warnings.append(f"the folder mixes {len(uids)} DICOM studies: {', '.join(uids)}")
+    return scan
