@@ -1,0 +1,98 @@
+"""``medxai report STUDY_DIR``: explain one study and write its HTML/PDF/JSON report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from medxai.report.options import DEVICES, TARGETS, ReportOptions
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    parser = subparsers.add_parser(
+        "report",
+        help="explain one study: CAM and PCAM± side by side, zoomed regions, HTML/PDF/JSON",
+        description=(
+            "Explain one study with CAM and PCAM±, draw the annotations, measure the maps "
+            "against them, and write report.html, report.pdf, summary.json and PNG figures."
+        ),
+    )
+    parser.add_argument("study", type=Path, metavar="STUDY_DIR", help="folder of PNG/JPEG/DICOM")
+    parser.add_argument(
+        "--checkpoint", type=Path, required=True, metavar="CKPT", help="checkpoint from train.py"
+    )
+    parser.add_argument(
+        "--annotations",
+        type=Path,
+        metavar="FILE",
+        help="native JSON or CVAT XML 1.1 (default: the study's annotations.json, if any)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="report folder (default: STUDY_DIR_report beside it)",
+    )
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact PCAM± on the CPU too (slow; exact on GPU anyway)",
+    )
+    parser.add_argument(
+        "--channel-budget",
+        type=int,
+        default=32,
+        metavar="N",
+        help="PCAM± fast mode on the CPU: channels scored per layer (default: 32)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=32, metavar="N", help="PCAM± masked batch (default: 32)"
+    )
+    parser.add_argument(
+        "--regions", type=int, default=3, metavar="K", help="salient regions to zoom (default: 3)"
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="abnormal",
+        help="class whose evidence the maps show (default: abnormal)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing report")
+    parser.add_argument(
+        "--show-identifiers",
+        action="store_true",
+        help="include patient identifiers (name, ID, birth date); left out by default",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the report; user errors propagate as MedxaiError (one line, non-zero exit)."""
+    from medxai.errors import MedxaiError
+    from medxai.report import build_report
+
+    if args.channel_budget < 1 or args.batch_size < 1 or args.regions < 0:
+        raise MedxaiError("--channel-budget and --batch-size must be ≥ 1, --regions ≥ 0")
+    options = ReportOptions(
+        study=args.study,
+        checkpoint=args.checkpoint,
+        annotations=args.annotations,
+        out=args.out,
+        device=args.device,
+        exact=args.exact,
+        channel_budget=args.channel_budget,
+        batch_size=args.batch_size,
+        top_regions=args.regions,
+        target=args.target,
+        force=args.force,
+        show_identifiers=args.show_identifiers,
+        progress=not args.no_progress,
+    )
+    result = build_report(options)
+    print(f"{result.summary['verdict']['text']}: report written to {result.out}", file=sys.stderr)
+    print(result.html)
+    return 0

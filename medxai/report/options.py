@@ -1,0 +1,68 @@
+"""The options of one report, as a dataclass so that Python callers (``medxai demo``,
+notebooks) and the command line build reports the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Devices accepted by ``--device``.
+DEVICES = ("auto", "cpu", "cuda")
+#: Classes whose evidence the maps can show.
+TARGETS = ("abnormal", "predicted")
+
+
+@dataclass
+class ReportOptions:
+    """Everything :func:`medxai.report.build_report` needs.
+
+    Attributes:
+        study: the study folder (PNG/JPEG/DICOM files; other files are listed and ignored).
+        checkpoint: a checkpoint written by ``train.py``.
+        annotations: native JSON or CVAT XML 1.1; ``None`` uses the study folder's
+            ``annotations.json`` when there is one.
+        out: the report folder; ``None`` means ``<study>_report`` beside the study.
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        exact: run PCAM± exactly on the CPU too (it is always exact on a GPU).
+        channel_budget: PCAM±'s fast mode on the CPU: channels scored per layer.
+        batch_size: masked inputs per forward pass inside PCAM±.
+        top_regions: how many salient regions are zoomed per image.
+        target: ``"abnormal"`` (maps show the evidence for abnormal) or ``"predicted"``
+            (the evidence for each image's predicted class).
+        force: replace an existing report.
+        show_identifiers: add patient identifiers (name, ID, birth date) to the report.
+        progress: show progress bars on stderr.
+    """
+
+    study: Path
+    checkpoint: Path
+    annotations: Path | None = None
+    out: Path | None = None
+    device: str = "auto"
+    exact: bool = False
+    channel_budget: int = 32
+    batch_size: int = 32
+    top_regions: int = 3
+    target: str = "abnormal"
+    force: bool = False
+    show_identifiers: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.study = Path(self.study)
+        self.checkpoint = Path(self.checkpoint)
+        self.annotations = None if self.annotations is None else Path(self.annotations)
+        self.out = None if self.out is None else Path(self.out)
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.channel_budget < 1 or self.batch_size < 1 or self.top_regions < 0:
+            raise ValueError("channel_budget and batch_size must be ≥ 1, top_regions ≥ 0")
+
+    def output_dir(self) -> Path:
+        """``out``, or ``<study>_report`` beside the study folder."""
+        if self.out is not None:
+            return self.out
+        study = self.study.resolve()
+        return study.parent / f"{study.name}_report"

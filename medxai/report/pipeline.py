@@ -1,0 +1,204 @@
+"""Study → model inputs → explanations → maps at the original geometry → metrics.
+
+The model sees each radiograph squashed to ``S×S`` (:func:`~medxai.data.transforms.to_model_input`
+does not keep the aspect ratio), so a map is brought back to the image by a plain bilinear
+resize to ``H×W``. Every image is explained alone (a batch of one) by each method.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from medxai import cams
+from medxai.data.transforms import to_model_input
+from medxai.metrics.localisation import iou_at_otsu, pointing_game, relevance_mass
+from medxai.viz.regions import Region, salient_regions
+
+#: Localisation metrics in the report: key → (column title, function).
+METRICS: dict[str, tuple[str, Any]] = {
+    "pointing_game": ("Pointing game hit", pointing_game),
+    "relevance_mass": ("Saliency mass inside", relevance_mass),
+    "iou_otsu": ("IoU at Otsu threshold", iou_at_otsu),
+}
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One saliency method as the report runs it."""
+
+    key: str  # registry name
+    label: str  # shown in the report
+    options: dict[str, Any] = field(default_factory=dict)
+    mode: str = "exact"  # "exact" or "fast"
+
+
+@dataclass
+class ImageAnalysis:
+    """One radiograph's probability, maps (at its own geometry), regions and metrics."""
+
+    image: Any  # medxai.io.radiograph.Radiograph
+    probability: float  # probability of "abnormal"
+    explained_class: str
+    maps: dict[str, np.ndarray]  # method label → H×W float32 in [0, 1]
+    results: dict[str, Any]  # method label → SaliencyResult (batch of one)
+    shapes: list[Any]
+    regions: list[Region]
+    metrics: dict[str, dict[str, float | bool]] | None  # method label → metric → value
+
+
+@dataclass
+class StudyAnalysis:
+    """Everything computed for one study."""
+
+    images: list[ImageAnalysis]
+    methods: list[MethodSpec]
+    device: str
+    threshold: float
+
+    @property
+    def probability(self) -> float:
+        """The study probability: the mean of the images' probabilities of abnormal."""
+        return float(np.mean([a.probability for a in self.images]))
+
+    @property
+    def abnormal(self) -> bool:
+        """The decision: abnormal when the study probability is at least the threshold."""
+        return self.probability >= self.threshold
+
+
+def method_specs(
+    device: torch.device,
+    exact: bool,
+    channel_budget: int,
+    batch_size: int,
+    input_size: int,
+) -> list[MethodSpec]:
+    """CAM and PCAM±: PCAM± exact on a GPU or with ``exact``, else in fast mode."""
+    size = (input_size, input_size)
+    fast = device.type == "cpu" and not exact
+    pcam_options: dict[str, Any] = {"batch_size": batch_size, "input_size": size}
+    if fast:
+        pcam_options["channel_budget"] = channel_budget
+    return [
+        MethodSpec("cam", "CAM", {"input_size": size}),
+        MethodSpec("pcam±", "PCAM±", pcam_options, "fast" if fast else "exact"),
+    ]
+
+
+def abnormal_index(class_names: Sequence[str], num_logits: int) -> int:
+    """The logit (or class) index of "abnormal"."""
+    if num_logits == 1:
+        return 1
+    names = [name.lower() for name in class_names]
+    return names.index("abnormal") if "abnormal" in names else num_logits - 1
+
+
+def abnormal_probability(logits: torch.Tensor, class_names: Sequence[str]) -> float:
+    """The probability of "abnormal" for one image's logits (sigmoid or softmax)."""
+    logits = logits.float().reshape(-1)
+    if logits.numel() == 1:
+        return float(torch.sigmoid(logits[0]))
+    return float(torch.softmax(logits, 0)[abnormal_index(class_names, logits.numel())])
+
+
+def to_original_geometry(saliency: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """A ``1×1×S×S`` (or ``S×S``) map resized bilinearly to ``H×W``, clipped to [0, 1]."""
+    grid = saliency.detach().float().cpu().reshape(1, 1, *saliency.shape[-2:])
+    back = F.interpolate(grid, size=(height, width), mode="bilinear", align_corners=False)
+    return np.clip(back[0, 0].numpy(), 0.0, 1.0).astype(np.float32)
+
+
+def localisation(saliency: np.ndarray, mask: np.ndarray) -> dict[str, float | bool]:
+    """Every metric of :data:`METRICS` for one map against one mask."""
+    values: dict[str, float | bool] = {}
+    for key, (_, fn) in METRICS.items():
+        value = fn(saliency, mask)
+        values[key] = bool(value) if isinstance(value, (bool, np.bool_)) else float(value)
+    return values
+
+
+def analyse_study(
+    images: Sequence[Any],
+    classifier: Any,
+    annotations: dict[str, list[Any]],
+    methods: Sequence[MethodSpec],
+    device: torch.device,
+    target: str = "abnormal",
+    top_regions: int = 3,
+    progress: bool = True,
+) -> StudyAnalysis:
+    """Explain every image with every method and measure the maps against the annotations.
+
+    ``target`` is ``"abnormal"`` (every map shows the evidence for abnormal) or
+    ``"predicted"`` (each image's predicted class). Salient regions are taken from the
+    last method's map (PCAM±).
+    """
+    from medxai.io.shapes import annotation_mask
+
+    model = classifier.model
+    explainers = {spec.label: cams.create(spec.key, model, **spec.options) for spec in methods}
+    bar = tqdm(
+        total=len(images) * len(methods),
+        file=sys.stderr,
+        disable=not progress,
+        unit="map",
+        dynamic_ncols=True,
+    )
+    analyses = []
+    try:
+        for image in images:
+            x = to_model_input(image.pixels, classifier.input_size, classifier.mean, classifier.std)
+            x = x[None].to(device)
+            with torch.no_grad():
+                logits = model(x)
+            probability = abnormal_probability(logits[0], classifier.class_names)
+            names = list(classifier.class_names)
+            if target == "abnormal":
+                cls = abnormal_index(names, logits.reshape(1, -1).shape[1])
+                explained = "abnormal"
+            else:
+                cls = None
+                explained = "abnormal" if probability >= classifier.threshold else "normal"
+            maps, results = {}, {}
+            for spec in methods:
+                bar.set_description(f"{image.name} · {spec.label}")
+                result = explainers[spec.label](x, targets=cls)
+                results[spec.label] = result
+                maps[spec.label] = to_original_geometry(
+                    result.saliency[0], image.height, image.width
+                )
+                bar.update(1)
+            shapes = list(annotations.get(image.name, []))
+            metrics = None
+            if shapes:
+                mask = annotation_mask(shapes, image.height, image.width)
+                metrics = {label: localisation(m, mask) for label, m in maps.items()}
+            regions = salient_regions(maps[methods[-1].label], k=top_regions)
+            analyses.append(
+                ImageAnalysis(
+                    image=image,
+                    probability=probability,
+                    explained_class=explained,
+                    maps=maps,
+                    results=results,
+                    shapes=shapes,
+                    regions=regions,
+                    metrics=metrics,
+                )
+            )
+    finally:
+        bar.close()
+    return StudyAnalysis(
+        images=analyses,
+        methods=list(methods),
+        device=str(device),
+        threshold=float(classifier.threshold),
+    )

@@ -1,0 +1,120 @@
+"""``report.pdf``: a summary page, then each image's figures, via matplotlib's PDF backend."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from medxai.report.pipeline import METRICS
+
+#: A4 portrait, inches.
+PAGE = (8.27, 11.69)
+
+
+def _metric_rows(summary: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for image in summary["images"]:
+        for method, values in (image["metrics"] or {}).items():
+            rows.append(
+                [
+                    image["name"],
+                    method,
+                    "hit" if values["pointing_game"] else "miss",
+                    f"{values['relevance_mass']:.0%}",
+                    f"{values['iou_otsu']:.2f}",
+                ]
+            )
+    return rows
+
+
+def _summary_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(style, text)`` lines of the first page."""
+    study, verdict, model = summary["study"], summary["verdict"], summary["model"]
+    expl = summary["explanation"]
+    lines = [("title", f"Study {study['id']}")]
+    if study.get("study_instance_uid"):
+        lines.append(("muted", f"StudyInstanceUID {study['study_instance_uid']}"))
+    for key, value in (study.get("identifiers") or {}).items():
+        lines.append(("text", f"{key}: {value}"))
+    lines += [
+        ("verdict", verdict["text"]),
+        ("muted", f"Study probability = {verdict['rule']} ({verdict['images']} images)."),
+        ("head", "Model"),
+        ("text", f"{model['checkpoint']}: {model['arch']}, input {model['input_size']} px"),
+    ]
+    for group, values in (model.get("metrics") or {}).items():
+        if isinstance(values, Mapping):
+            shown = ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items()
+            )
+            lines.append(("text", f"{group}: {shown}"))
+    lines.append(("head", "Explanations"))
+    lines.append(
+        ("text", f"Maps show evidence for '{expl['explained_class']}', on {expl['device']}.")
+    )
+    for m in expl["methods"]:
+        budget = m["settings"].get("channel_budget")
+        extra = f" ({budget} channels per layer)" if budget else ""
+        lines.append(("text", f"{m['label']}: {m['mode']}{extra}"))
+    lines.append(("muted", f"Colour scale '{expl['colormap']}': dark = none, bright = strongest."))
+    if summary["warnings"]:
+        lines.append(("head", "Warnings"))
+        lines += [("text", f"• {w}") for w in summary["warnings"]]
+    return lines
+
+
+STYLES = {
+    "title": {"fontsize": 16, "fontweight": "bold"},
+    "verdict": {"fontsize": 18, "fontweight": "bold"},
+    "head": {"fontsize": 12, "fontweight": "bold"},
+    "text": {"fontsize": 9.5},
+    "muted": {"fontsize": 9, "color": "#555555"},
+}
+SPACING = {"title": 0.04, "verdict": 0.05, "head": 0.04, "text": 0.024, "muted": 0.024}
+
+
+def summary_page(summary: Mapping[str, Any]) -> Figure:
+    """The first page: study, verdict, model, method settings, warnings, localisation table."""
+    fig = Figure(figsize=PAGE)
+    y = 0.95
+    for style, text in _summary_lines(summary):
+        y -= SPACING[style]
+        fig.text(0.08, y, text[:130], parse_math=False, va="baseline", **STYLES[style])
+    rows = _metric_rows(summary)
+    y -= 0.05
+    fig.text(0.08, y, "Localisation against the annotations", parse_math=False, **STYLES["head"])
+    if not rows:
+        fig.text(
+            0.08, y - 0.03, "No annotations for this study.", parse_math=False, **STYLES["text"]
+        )
+        return fig
+    height = min(0.025 * (len(rows) + 1), y - 0.05)
+    ax = fig.add_axes((0.08, y - 0.015 - height, 0.84, height))
+    ax.axis("off")
+    header = ["Image", "Method", *[title for title, _ in METRICS.values()]]
+    table = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    for cell in table.get_celld().values():
+        cell.get_text().set_parse_math(False)
+    return fig
+
+
+def render_pdf(summary: Mapping[str, Any], figures: Sequence[Figure], title: str) -> bytes:
+    """The PDF bytes: the summary page, then ``figures`` one per page."""
+    buffer = io.BytesIO()
+    metadata = {
+        "Title": f"medxai report — {title}",
+        "Creator": "medxai",
+        "Producer": "medxai",
+        "CreationDate": None,
+    }
+    with PdfPages(buffer, metadata=metadata) as pdf:
+        pdf.savefig(summary_page(summary))
+        for fig in figures:
+            pdf.savefig(fig)
+    return buffer.getvalue()

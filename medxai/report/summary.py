@@ -1,0 +1,223 @@
+"""``summary.json``: every number the report shows, plus the inputs' paths and checksums.
+
+The HTML and PDF are rendered from this same dictionary, so what they show and what the
+JSON holds cannot drift apart. Nothing in it depends on the time of the run: the same
+inputs give the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medxai import __version__
+from medxai.report.inputs import IDENTIFIER_KEYS, StudyInputs, sha256_file
+from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
+from medxai.viz.overlay import SALIENCY_CMAP
+
+#: How the salient regions are found, in one sentence for the report.
+REGION_METHOD = (
+    "Connected components of the PCAM± map above its Otsu threshold, ranked by saliency "
+    "mass; each zoom is a square centred on the component's peak."
+)
+
+
+def verdict_text(probability: float, threshold: float = 0.5) -> str:
+    """``"abnormal — 0.83 (83%)"``: the decision in words, then the probability."""
+    decision = "abnormal" if probability >= threshold else "normal"
+    return f"{decision} — {probability:.2f} ({probability:.0%})"
+
+
+def clean(value: Any) -> Any:
+    """A JSON-safe copy: numpy scalars to Python, non-finite floats to ``None``, paths to str."""
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
+    """Patient identifiers found in the images (first value of each key)."""
+    found: dict[str, str] = {}
+    for image in images:
+        for key in IDENTIFIER_KEYS:
+            value = (image.identifiers or {}).get(key)
+            if value and key not in found:
+                found[key] = str(value)
+    return found
+
+
+def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:
+    """A method's name, mode and the settings recorded on its results."""
+    first = analysis.images[0].results[spec.label]
+    settings = {k: v for k, v in first.settings.items() if k != "target_layers"}
+    return {
+        "key": spec.key,
+        "label": spec.label,
+        "mode": spec.mode,
+        "approximate": bool(first.approximate),
+        "settings": settings,
+        "target_layers": list(first.settings.get("target_layers", [])),
+    }
+
+
+def image_entry(
+    index: int, analysis: ImageAnalysis, figures: Mapping[str, str], threshold: float
+) -> dict[str, Any]:
+    """One image's numbers, annotations, regions, figures and warnings."""
+    image = analysis.image
+    return {
+        "index": index,
+        "name": image.name,
+        "source": str(Path(image.source).resolve()),
+        "frame": image.frame,
+        "size": {"height": image.height, "width": image.width},
+        "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
+        "probability": analysis.probability,
+        "verdict": verdict_text(analysis.probability, threshold),
+        "explained_class": analysis.explained_class,
+        "annotations": [
+            {"label": shape.label, "shape": getattr(shape, "kind", type(shape).__name__.lower())}
+            for shape in analysis.shapes
+        ],
+        "metrics": analysis.metrics,
+        "regions": [
+            {
+                "rank": r.rank,
+                "box": {"row0": r.box[0], "col0": r.box[1], "row1": r.box[2], "col1": r.box[3]},
+                "peak": {"row": r.peak[0], "col": r.peak[1]},
+                "area_px": r.area,
+                "peak_value": r.peak_value,
+                "mean_value": r.mean_value,
+                "mass_share": r.mass_share,
+                "size_mm": (r.side * image.pixel_spacing_mm[1] if image.pixel_spacing_mm else None),
+            }
+            for r in analysis.regions
+        ],
+        "figures": dict(figures),
+        "warnings": list(image.warnings),
+    }
+
+
+def mean_metrics(analysis: StudyAnalysis) -> dict[str, dict[str, float]] | None:
+    """Each metric averaged over the annotated images (hits as a hit rate)."""
+    rows = [a.metrics for a in analysis.images if a.metrics]
+    if not rows:
+        return None
+    return {
+        spec.label: {
+            key: float(np.mean([float(r[spec.label][key]) for r in rows])) for key in METRICS
+        }
+        for spec in analysis.methods
+    }
+
+
+def input_entries(inputs: StudyInputs, checkpoint: Path) -> list[dict[str, Any]]:
+    """Paths and SHA-256 of every file the report read."""
+    entries = []
+    for source in dict.fromkeys(Path(image.source) for image in inputs.images):
+        entries.append(
+            {"role": "image", "path": str(source.resolve()), "sha256": sha256_file(source)}
+        )
+    entries.append(
+        {"role": "checkpoint", "path": str(checkpoint.resolve()), "sha256": sha256_file(checkpoint)}
+    )
+    if inputs.annotation_path is not None:
+        path = inputs.annotation_path
+        entries.append(
+            {"role": "annotations", "path": str(path.resolve()), "sha256": sha256_file(path)}
+        )
+    return entries
+
+
+def model_entry(classifier: Any, checkpoint: Path) -> dict[str, Any]:
+    """The model's identity and its validation metrics from the checkpoint."""
+    provenance = dict(classifier.provenance or {})
+    return {
+        "checkpoint": checkpoint.name,
+        "arch": classifier.arch,
+        "input_size": classifier.input_size,
+        "mean": list(classifier.mean),
+        "std": list(classifier.std),
+        "class_names": list(classifier.class_names),
+        "threshold": classifier.threshold,
+        "metrics": dict(classifier.metrics or {}),
+        "epoch": provenance.get("epoch"),
+    }
+
+
+def build_summary(
+    inputs: StudyInputs,
+    analysis: StudyAnalysis,
+    checkpoint: Path,
+    figures: Sequence[Mapping[str, str]],
+    show_identifiers: bool,
+    top_regions: int,
+) -> dict[str, Any]:
+    """The whole report as one JSON-safe dictionary."""
+    folder = inputs.folder.resolve()
+    uids = {image.study_uid for image in inputs.images if image.study_uid}
+    threshold = analysis.threshold
+    annotation_name = inputs.annotation_path.resolve() if inputs.annotation_path else None
+    warnings = list(inputs.warnings)
+    warnings += [f"{p.name}: skipped ({reason})" for p, reason in inputs.skipped]
+    for a in analysis.images:
+        warnings += [f"{a.image.name}: {w}" for w in a.image.warnings]
+    if inputs.annotation_path is None:
+        warnings.append("no annotation file: the localisation table is empty")
+    study: dict[str, Any] = {
+        "id": folder.name,
+        "folder": str(folder),
+        "study_instance_uid": sorted(uids)[0] if len(uids) == 1 else None,
+    }
+    if show_identifiers:
+        study["identifiers"] = study_identifiers(inputs.images)
+    summary = {
+        "medxai_version": __version__,
+        "study": study,
+        "verdict": {
+            "probability": analysis.probability,
+            "decision": "abnormal" if analysis.abnormal else "normal",
+            "threshold": threshold,
+            "text": verdict_text(analysis.probability, threshold),
+            "images": len(analysis.images),
+            "rule": "mean of the images' probabilities of abnormal",
+        },
+        "model": model_entry(inputs.classifier, checkpoint),
+        "explanation": {
+            "device": analysis.device,
+            "explained_class": analysis.images[0].explained_class,
+            "methods": [method_entry(spec, analysis) for spec in analysis.methods],
+            "colormap": SALIENCY_CMAP,
+            "regions": {"method": REGION_METHOD, "top_k": top_regions},
+            "metrics": {key: title for key, (title, _) in METRICS.items()},
+        },
+        "images": [image_entry(i, a, figures[i], threshold) for i, a in enumerate(analysis.images)],
+        "localisation_mean": mean_metrics(analysis),
+        "inputs": input_entries(inputs, checkpoint),
+        "skipped": [{"path": str(p.resolve()), "reason": r} for p, r in inputs.skipped],
+        "ignored": [str(p.resolve()) for p in inputs.ignored if p.resolve() != annotation_name],
+        "warnings": warnings,
+    }
+    return clean(summary)
+
+
+def summary_json(summary: Mapping[str, Any]) -> str:
+    """The summary as pretty, stable JSON text (strict: no NaN)."""
+    return json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,40 @@
+"""Writing a report folder atomically: all files appear together, or none do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from medxai.atomic import check_writable_parent, staged_dir
+from medxai.errors import OutputError
+
+
+def check_output(out: Path, study: Path, force: bool) -> None:
+    """Fail before any work when the report cannot be written to ``out``.
+
+    Refuses an existing ``out`` without ``force``, an ``out`` inside the study folder
+    (the input stays untouched), an ``out`` that is a file, and an unwritable parent.
+    """
+    out_abs, study_abs = out.resolve(), study.resolve()
+    if out_abs == study_abs or study_abs in out_abs.parents:
+        raise OutputError(out, "is inside the study folder; write the report elsewhere (--out)")
+    if out_abs in study_abs.parents:
+        raise OutputError(out, "contains the study folder; write the report elsewhere (--out)")
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "exists and is not a folder")
+    if out.exists() and not force:
+        raise OutputError(out, "already exists; pass --force to replace it")
+    check_writable_parent(out_abs)
+
+
+def write_report(out: Path, files: Mapping[str, bytes], force: bool) -> Path:
+    """Write ``files`` (relative path → bytes) into a staged folder renamed to ``out``."""
+    try:
+        with staged_dir(out, force=force) as tmp:
+            for relative, data in files.items():
+                target = tmp / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(out, f"cannot write the report ({exc.strerror or exc})") from exc
+    return out
