@@ -64,7 +64,7 @@ def _trace_calls(model: nn.Module, x: Tensor) -> tuple[list[_Call], dict[str, in
     """
     calls: list[_Call] = []
     counts: dict[str, int] = {}
-    pooled_ids: set[int] = set()
+    pooled: list[Tensor] = []  # kept alive so that their ids cannot be reused
     handles = []
 
     def hook_for(name: str, module: nn.Module):
@@ -74,8 +74,9 @@ def _trace_calls(model: nn.Module, x: Tensor) -> tuple[list[_Call], dict[str, in
                 calls.append(_Call(name, (), False))
                 return
             if isinstance(module, _POOLING):
-                pooled_ids.add(id(output))
-            calls.append(_Call(name, tuple(output.shape), id(output) in pooled_ids))
+                pooled.append(output)
+            is_pooled = any(output is p for p in pooled)
+            calls.append(_Call(name, tuple(output.shape), is_pooled))
 
         return record
 
@@ -99,11 +100,14 @@ def discover_target_layers(model: nn.Module, input_size: tuple[int, int] = (224,
     One dummy forward pass records every module's output in call order. The first module
     and any module run more than once per pass (e.g. the ``relu`` a torchvision
     Bottleneck reuses) are skipped. Walking the calls until the first output that is not
-    4-D or is 1×1, the last module seen at each spatial resolution is kept, one per
-    resolution, in the order the resolutions appear. Pooling layers (and containers that
-    hand on a pooling layer's output) do not count: they only resample, so a resolution
-    reached only by pooling, such as VGG's final max-pool and ``avgpool``, is not a
-    feature stage.
+    4-D or is 1×1, one module is kept per spatial resolution, in the order the
+    resolutions appear: the last of the outermost (least nested) modules with that output
+    resolution. Outermost, because the module that ends a stage is the stage itself
+    (``layer1``), while deeper modules that still run at its resolution belong to the next
+    block (the first 1×1 conv and norm of a strided Bottleneck, ``layer2.0.bn1``).
+    Pooling layers, and containers handing on a pooling layer's output, do not count:
+    they only resample, so a resolution reached only by pooling (VGG's final max-pool and
+    ``avgpool``) is not a feature stage.
 
     Gives ``relu, layer1, layer2, layer3, layer4`` for torchvision ResNets and
     ``features.3, .8, .15, .22, .29`` for VGG16 (at 64×64 or larger inputs).
@@ -112,14 +116,16 @@ def discover_target_layers(model: nn.Module, input_size: tuple[int, int] = (224,
         ValueError: no module has a 4-D output larger than 1×1.
     """
     calls, counts = _trace_calls(model, dummy_input(model, input_size))
-    by_resolution: dict[tuple[int, int], str] = {}
+    by_resolution: dict[tuple[int, int], tuple[int, str]] = {}  # resolution -> (depth, name)
     for call in calls[1:]:
         if len(call.shape) != 4 or call.shape[-2:] == (1, 1):
             break
         if counts[call.name] > 1 or call.pooled:
             continue
         resolution = (call.shape[-2], call.shape[-1])
-        by_resolution[resolution] = call.name
+        depth = call.name.count(".")
+        if resolution not in by_resolution or depth <= by_resolution[resolution][0]:
+            by_resolution[resolution] = (depth, call.name)
     order: list[tuple[int, int]] = []
     for call in calls[1:]:
         if len(call.shape) != 4 or call.shape[-2:] == (1, 1):
@@ -132,7 +138,7 @@ def discover_target_layers(model: nn.Module, input_size: tuple[int, int] = (224,
             "model has no layer with a spatial (4-D, larger than 1×1) output before its "
             "head; pass target_layers=[...] with the names of convolutional layers"
         )
-    return [by_resolution[r] for r in order]
+    return [by_resolution[r][1] for r in order]
 
 
 def last_linear(model: nn.Module) -> str:
