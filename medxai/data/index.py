@@ -63,7 +63,9 @@ def build_index(
     ``check_readable``: ``False``/``"none"`` (default, no file is opened), ``"header"``
     (cheap structural check) or ``True``/``"full"`` (full decode); ``workers`` threads do
     it (default: the number of CPUs). Raises :class:`~medxai.errors.InputError` when
-    ``root`` is missing, not a folder, not MURA-shaped, or holds no image at all.
+    ``root`` is missing, not a folder, not MURA-shaped, or neither its folders nor its
+    CSVs hold any image (images that are listed but all missing give an empty index
+    with problems instead).
     """
     mode = _readability_mode(check_readable)
     base = _check_root(root)
@@ -81,8 +83,8 @@ def build_index(
         kept = _drop_unreadable(base, kept, mode, workers, problems)
     problems.extend(_shared_patients(kept))
 
-    if not kept and not problems:
-        raise InputError(base, "no images found (no image<N>.png in the study folders)")
+    if not on_disk and not seen_studies:
+        raise InputError(base, "no images found (no image<N>.png in study folders or CSVs)")
     kept.sort(key=lambda p: natural_key(p.rel))
     problems.sort(key=lambda p: (natural_key(p.path), p.problem))
     return MuraIndex(base, [_record(base, p) for p in kept], problems)
