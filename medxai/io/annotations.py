@@ -105,7 +105,7 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
     allowed = {"shape", *required, *optional, *(("points",) if kind == "polygon" else ())}
     unknown = sorted(set(item) - allowed)
     if unknown:
-        raise InputError(source, f"{where}: unknown key(s) for a {kind}: {', '.join(unknown)}")
+        raise InputError(source, f"{where}: {kind} has unknown key(s): {', '.join(unknown)}")
     label = item.get("label", "")
     if not isinstance(label, str):
         raise InputError(source, f"{where}: label must be a string")

@@ -14,6 +14,7 @@ the shared and per-frame functional groups when the file has them.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import get_decoder
+from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID
 
 from medxai.errors import InputError
@@ -178,17 +180,17 @@ def _spacing(value: object) -> tuple[float, float] | None:
     return row, col
 
 
-def pixel_spacing(attrs: Dataset, warnings: list[str]) -> tuple[float, float] | None:
+def pixel_spacing(attrs: Dataset, notes: list[str]) -> tuple[float, float] | None:
     """(row, column) spacing in mm: PixelSpacing, else ImagerPixelSpacing."""
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         if keyword not in attrs or attrs[keyword].value in (None, ""):
             continue
         spacing = _spacing(attrs[keyword].value)
         if spacing is None:
-            warnings.append(f"{keyword} {attrs[keyword].value!r} is invalid and was ignored")
+            notes.append(f"{keyword} {attrs[keyword].value!r} is invalid and was ignored")
             continue
         if keyword == "ImagerPixelSpacing":
-            warnings.append(
+            notes.append(
                 "pixel spacing is ImagerPixelSpacing (at the detector, not corrected for "
                 "magnification)"
             )
@@ -206,6 +208,24 @@ def _group_item(ds: Dataset, group: str, frame: int | None) -> Dataset | None:
     return items[0] if items else None
 
 
+def _unpacked_voi_luts(ds: Dataset) -> DicomSequence:
+    """Copies of the VOI LUT items with LUT Data as integers (OW bytes unpacked)."""
+    little_endian = getattr(ds, "original_encoding", (None, True))[1] is not False
+    items = []
+    for original in ds.VOILUTSequence:
+        item = Dataset()
+        for element in original:
+            item.add(element)
+        data = original.get("LUTData")
+        if isinstance(data, bytes):
+            words = np.frombuffer(
+                data[: len(data) // 2 * 2], dtype="<u2" if little_endian else ">u2"
+            )
+            item.add_new("LUTData", "US", words.tolist())
+        items.append(item)
+    return DicomSequence(items)
+
+
 def frame_attributes(ds: Dataset, frame: int | None) -> Dataset:
     """The display attributes that apply to one frame.
 
@@ -216,6 +236,8 @@ def frame_attributes(ds: Dataset, frame: int | None) -> Dataset:
     for keyword in _DISPLAY_KEYWORDS:
         if keyword in ds:
             attrs[keyword] = ds[keyword]
+    if attrs.get("VOILUTSequence"):
+        attrs.VOILUTSequence = _unpacked_voi_luts(ds)
     for group in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         item = _group_item(ds, group, frame)
         if item is None:
@@ -298,6 +320,16 @@ def load_dicom(path: str | Path) -> list[Radiograph]:
     transfer syntax no installed plugin decodes (naming the package to install).
     """
     path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images = _load(path)
+    notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
+    for image in images:
+        image.warnings[:0] = notes
+    return images
+
+
+def _load(path: Path) -> list[Radiograph]:
     ds = _read(path)
     if "PixelData" not in ds:
         hint = "" if "Rows" not in ds else "; the file may be truncated"
@@ -321,12 +353,12 @@ def load_dicom(path: str | Path) -> list[Radiograph]:
     study_uid = identifiers.get("StudyInstanceUID")
     images = []
     for index in range(frames):
-        warnings: list[str] = []
+        notes: list[str] = []
         attrs = frame_attributes(ds, index if frames > 1 else None)
         if colour:
             pixels = colour_display(data[index], attrs)
         else:
-            pixels = grayscale_display(data[index], attrs, warnings)
+            pixels = grayscale_display(data[index], attrs, notes)
         frame = index if frames > 1 else None
         images.append(
             Radiograph(
@@ -334,10 +366,10 @@ def load_dicom(path: str | Path) -> list[Radiograph]:
                 name=frame_name(path.name, frame),
                 source=path,
                 frame=frame,
-                pixel_spacing_mm=pixel_spacing(attrs, warnings),
+                pixel_spacing_mm=pixel_spacing(attrs, notes),
                 identifiers=dict(identifiers),
                 study_uid=study_uid,
-                warnings=warnings,
+                warnings=notes,
             )
         )
     return images

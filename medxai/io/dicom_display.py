@@ -8,7 +8,8 @@ Conventions (PS3.3 C.11 and C.7.6.3.1.2):
 
   - a VOI LUT Sequence is preferred when present (as pydicom does); its output is
     divided by ``2**n - 1`` where ``n`` is the LUT's bits per entry (raised when the LUT
-    data hold larger values than the descriptor admits, a common export mistake);
+    data hold larger values than the descriptor admits, a common export mistake); LUT
+    data stored as OW bytes are unpacked by :mod:`medxai.io.dicom`;
   - else Window Center/Width with the VOI LUT Function (LINEAR, LINEAR_EXACT or
     SIGMOID), written here from the standard so that the window maps straight onto
     [0, 1]: values at or below the window's lower edge give 0, above its upper edge 1;
@@ -32,7 +33,7 @@ import math
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi
+from pydicom.pixels import apply_color_lut, apply_modality_lut
 
 from medxai.io.radiograph import luminance
 
@@ -80,22 +81,29 @@ def window(values: np.ndarray, centre: float, width: float, function: str = "LIN
 
 
 def _voi_lut(values: np.ndarray, attrs: Dataset) -> np.ndarray:
+    """Apply the first VOI LUT (PS3.3 C.11.2.1.1), output divided to [0, 1].
+
+    Written out rather than taken from pydicom, whose index array has the LUT's entry
+    type: an 8-bit LUT with more than 256 entries would wrap around.
+    """
     item = attrs.VOILUTSequence[0]
-    descriptor = [int(v) for v in item.LUTDescriptor]
-    bits = descriptor[2]
-    if np.issubdtype(values.dtype, np.floating):
-        values = np.rint(values)
-    mapped = apply_voi(values.astype(np.int64), attrs)
-    largest = int(np.max(mapped)) if mapped.size else 0
-    bits = max(bits, largest.bit_length())
-    return mapped.astype(np.float64) / float(2**bits - 1)
+    entries, first, bits = (int(v) for v in item.LUTDescriptor)
+    entries = entries or 2**16
+    lut = np.asarray(item.LUTData, dtype=np.int64).ravel()[:entries]
+    if lut.size == 0:
+        raise ValueError("the LUT has no data")
+    if first >= 2**15 and float(np.min(values)) < 0:  # a signed first value read as US
+        first -= 2**16
+    index = np.clip(np.rint(values).astype(np.int64) - first, 0, lut.size - 1)
+    bits = max(bits, int(lut.max()).bit_length())
+    return lut[index].astype(np.float64) / float(2**bits - 1)
 
 
 def _voi(modality: np.ndarray, attrs: Dataset, warnings: list[str]) -> np.ndarray:
     if attrs.get("VOILUTSequence"):
         try:
             return _voi_lut(modality, attrs)
-        except (ValueError, NotImplementedError, AttributeError, IndexError, TypeError) as exc:
+        except (ValueError, AttributeError, IndexError, KeyError, TypeError) as exc:
             warnings.append(f"VOI LUT Sequence is unusable ({exc}); trying the window")
     if "WindowCenter" in attrs and "WindowWidth" in attrs:
         try:

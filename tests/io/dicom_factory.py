@@ -91,8 +91,8 @@ def make_dicom(
     if voi_lut is not None:
         data, first, bits = voi_lut
         item = Dataset()
-        item.LUTDescriptor = [len(data), first, bits]
-        item.LUTData = [int(v) for v in data]
+        item.add_new("LUTDescriptor", "US", [len(data), first, bits])
+        item.add_new("LUTData", "US", [int(v) for v in data])
         ds.VOILUTSequence = DicomSequence([item])
     if rescale is not None:
         ds.RescaleSlope, ds.RescaleIntercept = rescale

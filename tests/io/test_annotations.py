@@ -1,0 +1,314 @@
+"""Annotation shapes, masks, and the native JSON / CVAT XML 1.1 readers."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medxai.errors import InputError
+from medxai.io.annotations import (
+    Box,
+    Ellipse,
+    Polygon,
+    annotation_mask,
+    find_annotation_file,
+    load_annotations,
+    validate_annotations,
+)
+from medxai.io.shapes import rotated_box
+
+NATIVE = {
+    "images": {
+        "image1.png": [
+            {"shape": "ellipse", "cx": 210, "cy": 340, "rx": 30, "ry": 18, "angle": 15,
+             "label": "cortical irregularity"},
+            {"shape": "polygon", "points": [[10, 10], [40, 12], [30, 50]], "label": "fragment"},
+            {"shape": "box", "x0": 5, "y0": 5, "x1": 60, "y1": 80, "label": "fracture"},
+        ],
+        "image2.png": [],
+    }
+}  # fmt: skip
+
+CVAT = """<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <meta><task><name>wrist</name></task></meta>
+  <image id="0" name="study1/image1.png" width="512" height="400">
+    <tag label="abnormal" source="manual"/>
+    <ellipse label="cortical irregularity" source="manual" occluded="0"
+             cx="210" cy="340" rx="30" ry="18" rotation="345" z_order="0"/>
+    <polygon label="fragment" source="manual" occluded="0" points="10,10;40,12;30,50"/>
+    <box label="fracture" source="manual" occluded="0" xtl="5" ytl="5" xbr="60" ybr="80"
+         rotation="0"/>
+  </image>
+  <image id="1" name="image2.png" width="512" height="400"/>
+</annotations>
+"""
+
+SIZES = {"image1.png": (400, 512), "image2.png": (400, 512)}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- masks ------------------------------------------------------------------------------
+
+
+def test_box_mask_uses_pixel_centres():
+    mask = Box(5, 5, 60, 80).mask(100, 100)
+    assert mask.sum() == 55 * 75
+    assert mask[5, 5] and mask[79, 59]
+    assert not mask[4, 5] and not mask[5, 4] and not mask[80, 59] and not mask[79, 60]
+
+
+def test_axis_aligned_ellipse_hand_counted():
+    # Centres at (k + 0.5): offsets ±0.5 in y leave |dx| <= 2·sqrt(0.75) = 1.73, so
+    # columns 3..6 on rows 4 and 5; offsets ±1.5 in y are outside ry = 1.
+    mask = Ellipse(cx=5, cy=5, rx=2, ry=1).mask(10, 10)
+    expected = np.zeros((10, 10), dtype=bool)
+    expected[4:6, 3:7] = True
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_circle_area_close_to_pi_r_squared():
+    area = Ellipse(cx=50, cy=50, rx=20, ry=20).mask(100, 100).sum()
+    assert abs(area - math.pi * 400) / (math.pi * 400) < 0.02
+
+
+def test_angle_90_swaps_the_axes():
+    wide = Ellipse(cx=50, cy=50, rx=30, ry=5).mask(100, 100)
+    turned = Ellipse(cx=50, cy=50, rx=30, ry=5, angle=90).mask(100, 100)
+    np.testing.assert_array_equal(turned, wide.T)
+    assert np.ptp(np.nonzero(turned)[0]) > np.ptp(np.nonzero(turned)[1])  # taller than wide
+
+
+def test_angle_45_ccw_points_up_right_on_screen():
+    mask = Ellipse(cx=50, cy=50, rx=30, ry=4, angle=45).mask(100, 100)
+    # up-right on screen = larger x, smaller y; mask is indexed [row=y, col=x]
+    assert mask[50 - 15, 50 + 15] and mask[50 + 15, 50 - 15]
+    assert not mask[50 + 15, 50 + 15] and not mask[50 - 15, 50 - 15]
+    outline = Ellipse(cx=50, cy=50, rx=30, ry=4, angle=45).outline()
+    start = outline[0]  # t = 0 is the end of the rx axis
+    assert start[0] > 50 and start[1] < 50
+
+
+def test_triangle_counts_centres_on_the_edge():
+    # centres (j + .5, i + .5) with x + y <= 10  <=>  i + j <= 9: 55 pixels
+    mask = Polygon(((0, 0), (10, 0), (0, 10))).mask(20, 20)
+    assert mask.sum() == 55
+
+
+def test_polygon_through_box_corners_equals_box():
+    box = Box(3.2, 4.7, 17.5, 12.0)
+    polygon = Polygon(tuple(map(tuple, box.outline()[:4])))
+    np.testing.assert_array_equal(polygon.mask(20, 25), box.mask(20, 25))
+
+
+def test_masks_are_clipped_to_the_image():
+    mask = Box(-10, -10, 5, 5).mask(8, 8)
+    assert mask.shape == (8, 8) and mask.sum() == 25
+
+
+def test_outlines_are_closed_rings():
+    for shape in (Ellipse(5, 5, 2, 1), Polygon(((0, 0), (4, 0), (0, 4))), Box(0, 0, 3, 3)):
+        ring = shape.outline()
+        assert ring.ndim == 2 and ring.shape[1] == 2
+        np.testing.assert_allclose(ring[0], ring[-1])
+
+
+def test_rotated_box_turns_clockwise_on_screen():
+    polygon = rotated_box(0, 0, 20, 10, 90)
+    np.testing.assert_allclose(polygon.points[0], (15, -5), atol=1e-9)
+    np.testing.assert_array_equal(polygon.mask(40, 40), Box(5, -5, 15, 15).mask(40, 40))
+
+
+def test_annotation_mask_is_the_union():
+    shapes = [Box(0, 0, 4, 4), Box(2, 2, 6, 6)]
+    assert annotation_mask(shapes, 10, 10).sum() == 16 + 16 - 4
+    assert not annotation_mask([], 10, 10).any()
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def test_native_and_cvat_give_identical_masks(tmp_path):
+    native = load_annotations(write(tmp_path, "a.json", json.dumps(NATIVE)))
+    cvat = load_annotations(write(tmp_path, "a.xml", CVAT))
+    assert sorted(native) == sorted(cvat) == ["image1.png", "image2.png"]
+    assert [s.label for s in native["image1.png"]] == [s.label for s in cvat["image1.png"]]
+    for a, b in zip(native["image1.png"], cvat["image1.png"]):
+        np.testing.assert_array_equal(a.mask(400, 512), b.mask(400, 512))
+    assert cvat["image1.png"][0].angle == pytest.approx(15)
+    validate_annotations(native, SIZES, tmp_path / "a.json")
+    validate_annotations(cvat, SIZES, tmp_path / "a.xml")
+
+
+def test_format_is_detected_by_content(tmp_path):
+    ann = load_annotations(write(tmp_path, "annotations.json", CVAT))
+    assert isinstance(ann["image1.png"][2], Box)
+
+
+def test_cvat_rotated_box_becomes_polygon(tmp_path):
+    text = CVAT.replace('ybr="80"\n         rotation="0"', 'ybr="80" rotation="30"')
+    ann = load_annotations(write(tmp_path, "a.xml", text))
+    assert isinstance(ann["image1.png"][2], Polygon)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"images": {"a.png": [', "not valid JSON"),
+        ('{"imgs": {}}', "expected an object with an 'images' object"),
+        ('{"images": {"a.png": {}}}', "images['a.png']: expected a list of shapes"),
+        ('{"images": {"a.png": [{"shape": "circle"}]}}', "images['a.png'][0]: 'shape' must be"),
+        (
+            '{"images": {"a.png": [{"shape": "box", "x0": 1, "y0": 1, "x1": 5}]}}',
+            "images['a.png'][0]: missing 'y1'",
+        ),
+        (
+            '{"images": {"a.png": [{"shape": "ellipse", "cx": 1, "cy": 1, "rx": 2, "ry": 1, '
+            '"anlge": 3}]}}',
+            "images['a.png'][0]: ellipse has unknown key(s): anlge",
+        ),
+        (
+            '{"images": {"a.png": [{"shape": "box", "x0": "1", "y0": 1, "x1": 5, "y1": 5}]}}',
+            'x0 must be a number, got "1"',
+        ),
+        (
+            '{"images": {"a.png": [{"shape": "polygon", "points": [[1, 2], [3]]}]}}',
+            "images['a.png'][0]: points[1] must be [x, y]",
+        ),
+        ("<annotations><image name='a.png'>", "not well-formed XML"),
+        ("<root/>", "not a CVAT XML export"),
+        (
+            '<!DOCTYPE a [<!ENTITY x "xx">]><annotations/>',
+            "document type declarations and entities are not allowed",
+        ),
+        (
+            "<annotations><image name='a.png'><box label='x' xtl='1' ytl='1' xbr='2'/>"
+            "</image></annotations>",
+            "images['a.png'][0]: missing attribute 'ybr'",
+        ),
+        (
+            "<annotations><image name='a.png'><polyline label='x' points='1,1;2,2'/>"
+            "</image></annotations>",
+            "images['a.png'][0]: CVAT shape <polyline> is not supported",
+        ),
+        (
+            "<annotations><image name='a.png'><polygon label='x' points='1,1;2;3,3'/>"
+            "</image></annotations>",
+            "images['a.png'][0]: point '2' is not 'x,y'",
+        ),
+        ("", "the annotation file is empty"),
+        ("hello", "not an annotation file"),
+    ],
+)
+def test_malformed_files_name_the_problem(tmp_path, text, expected):
+    path = write(tmp_path, "annotations.json", text)
+    with pytest.raises(InputError) as info:
+        load_annotations(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="annotation file not found"):
+        load_annotations(tmp_path / "none.json")
+
+
+def _native(shapes: list[dict], name: str = "image1.png") -> dict:
+    return {"images": {name: shapes}}
+
+
+@pytest.mark.parametrize(
+    ("shapes", "expected"),
+    [
+        (
+            [{"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+             {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+             {"shape": "ellipse", "cx": 900, "cy": 20, "rx": 5, "ry": 5}],
+            "images['image1.png'][2]: ellipse centre (900, 20) is outside the 512×400 image",
+        ),
+        (
+            [{"shape": "box", "x0": 10, "y0": 10, "x1": 600, "y1": 50}],
+            "images['image1.png'][0]: box corner (600, 50) is outside the 512×400 image",
+        ),
+        (
+            [{"shape": "box", "x0": 10, "y0": 10, "x1": 5, "y1": 50}],
+            "must have x0 < x1 and y0 < y1",
+        ),
+        (
+            [{"shape": "polygon", "points": [[1, 1], [20, 1], [5, 420]]}],
+            "images['image1.png'][0]: polygon point 2 (5, 420) is outside the 512×400 image",
+        ),
+        (
+            [{"shape": "polygon", "points": [[1, 1], [20, 1]]}],
+            "polygon has 2 point(s); at least 3 are needed",
+        ),
+        (
+            [{"shape": "ellipse", "cx": 10, "cy": 10, "rx": 0, "ry": 3}],
+            "ellipse radii (0, 3) must be positive",
+        ),
+        (
+            [{"shape": "ellipse", "cx": 10, "cy": 10, "rx": 0.1, "ry": 0.1}],
+            "images['image1.png'][0]: ellipse covers no pixel centre of the 512×400 image",
+        ),
+    ],
+)
+def test_validation_names_the_entry(tmp_path, shapes, expected):
+    path = write(tmp_path, "annotations.json", json.dumps(_native(shapes)))
+    ann = load_annotations(path)
+    with pytest.raises(InputError) as info:
+        validate_annotations(ann, SIZES, path)
+    assert str(info.value) == f"{path}: {expected}" or expected in str(info.value)
+    assert str(info.value).startswith(f"{path}: images['image1.png']")
+
+
+def test_exact_outside_message(tmp_path):
+    shapes = [
+        {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+        {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+        {"shape": "ellipse", "cx": 900, "cy": 20, "rx": 5, "ry": 5},
+    ]
+    path = write(tmp_path, "annotations.json", json.dumps(_native(shapes)))
+    with pytest.raises(InputError) as info:
+        validate_annotations(load_annotations(path), SIZES, path)
+    assert str(info.value) == (
+        f"{path}: images['image1.png'][2]: ellipse centre (900, 20) is outside the 512×400 image"
+    )
+
+
+def test_unknown_image_name(tmp_path):
+    path = write(tmp_path, "annotations.json", json.dumps(_native([], name="image9.png")))
+    with pytest.raises(InputError) as info:
+        validate_annotations(load_annotations(path), SIZES, path)
+    assert "images['image9.png']: no such image in the study" in str(info.value)
+    assert "image1.png" in str(info.value)
+
+
+def test_cvat_declared_size_must_match(tmp_path):
+    path = write(tmp_path, "a.xml", CVAT)
+    sizes = {"image1.png": (400, 500), "image2.png": (400, 512)}
+    with pytest.raises(InputError, match=r"says the image is 512×400 but it is 500×400"):
+        validate_annotations(load_annotations(path), sizes, path)
+
+
+def test_edge_tolerance_accepts_rounding(tmp_path):
+    shapes = [{"shape": "polygon", "points": [[-0.4, 0], [512.3, 0], [512, 400.2]]}]
+    path = write(tmp_path, "annotations.json", json.dumps(_native(shapes)))
+    validate_annotations(load_annotations(path), SIZES, path)
+
+
+def test_find_annotation_file(tmp_path):
+    assert find_annotation_file(tmp_path) is None
+    path = write(tmp_path, "annotations.json", "{}")
+    assert find_annotation_file(tmp_path) == path
