@@ -1,0 +1,159 @@
+"""The settings of one evaluation run, validated before anything is computed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medxai.errors import InputError, MedxaiError
+from medxai.evaluate.catalog import canonical_metrics
+
+#: What ``--target`` accepts: the class each map explains.
+TARGET_CHOICES: tuple[str, ...] = ("1", "0", "predicted")
+
+#: Defaults of the command line.
+DEFAULT_METHODS = "cam,pcam±"
+DEFAULT_METRICS = "insertion,deletion,localisation"
+
+
+def split_names(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """``"a,b , c"`` (or a list of such strings) as ``["a", "b", "c"]``."""
+    if text is None:
+        return []
+    parts = [text] if isinstance(text, str) else list(text)
+    return [name.strip() for part in parts for name in part.split(",") if name.strip()]
+
+
+def canonical_methods(names: list[str]) -> list[str]:
+    """Registered saliency method names for ``names`` (aliases resolved, duplicates dropped).
+
+    Raises :class:`MedxaiError` naming the available methods for an unknown name.
+    """
+    from medxai import cams
+
+    result: list[str] = []
+    for raw in names:
+        try:
+            name = cams.canonical_name(raw)
+        except ValueError:
+            valid = ", ".join(cams.available()) or "none registered"
+            raise MedxaiError(f"unknown method {raw!r}; valid methods: {valid}") from None
+        if name not in result:
+            result.append(name)
+    if not result:
+        raise MedxaiError(f"no method given; valid methods: {', '.join(cams.available())}")
+    return result
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class EvaluationOptions:
+    """Everything one ``medxai evaluate`` run needs.
+
+    ``methods`` and ``metrics`` are canonical names (see :func:`validate`); ``steps`` of
+    ``None`` means the model's input side (one step per image row, as in the Poly-CAM
+    paper); ``limit`` keeps the first ``N`` images of the selection in path order.
+    """
+
+    root: Path
+    checkpoint: Path
+    out: Path
+    split: str = "valid"
+    body_parts: list[str] | None = None
+    methods: list[str] = field(default_factory=lambda: split_names(DEFAULT_METHODS))
+    metrics: list[str] = field(default_factory=lambda: split_names(DEFAULT_METRICS))
+    target: str = "1"
+    limit: int | None = None
+    batch_size: int = 8
+    forward_batch: int = 64
+    channel_budget: int | None = None
+    steps: int | None = None
+    sensitivity_samples: int = 10
+    sensitivity_radius: float = 0.02
+    devices: str = "1"
+    num_nodes: int = 1
+    strategy: str = "auto"
+    accelerator: str = "auto"
+    workers: int = 0
+    seed: int = 0
+    bootstrap: int = 2000
+    force: bool = False
+    progress: bool = True
+
+    def validate(self) -> EvaluationOptions:
+        """Resolve names and check values; raises :class:`MedxaiError` on the first problem."""
+        self.root = Path(self.root)
+        self.checkpoint = Path(self.checkpoint)
+        self.out = Path(self.out)
+        if not self.root.is_dir():
+            raise InputError(self.root, "dataset folder not found")
+        if not self.checkpoint.is_file():
+            raise InputError(self.checkpoint, "checkpoint file not found")
+        self.methods = canonical_methods(split_names(self.methods))
+        self.metrics = canonical_metrics(split_names(self.metrics))
+        if self.target not in TARGET_CHOICES:
+            raise MedxaiError(
+                f"unknown target {self.target!r}; valid targets: {', '.join(TARGET_CHOICES)}"
+            )
+        positive = {
+            "batch_size": "--batch-size",
+            "forward_batch": "--forward-batch-size",
+            "num_nodes": "--num-nodes",
+            "bootstrap": "--bootstrap",
+            "sensitivity_samples": "--sensitivity-samples",
+        }
+        for name, flag in positive.items():
+            if int(getattr(self, name)) < 1:
+                raise MedxaiError(f"{flag} must be at least 1")
+        for name in ("limit", "channel_budget", "steps"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise MedxaiError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.workers < 0:
+            raise MedxaiError("--workers must be 0 or more")
+        if self.sensitivity_radius <= 0:
+            raise MedxaiError("--sensitivity-radius must be positive")
+        return self
+
+    @property
+    def explain_target(self) -> int | None:
+        """The ``targets`` argument for the explainers: a class, or ``None`` for predicted."""
+        return None if self.target == "predicted" else int(self.target)
+
+    def fingerprint(self, input_size: int) -> dict[str, Any]:
+        """The settings that change the numbers of a row; a resumed run must match them.
+
+        Methods, split, body parts and limit are not part of it: they choose *which* rows
+        are made, and rows are keyed by (image, method).
+        """
+        return {
+            "checkpoint_sha256": file_sha256(self.checkpoint),
+            "metrics": list(self.metrics),
+            "target": self.target,
+            "steps": self.resolved_steps(input_size),
+            "channel_budget": self.channel_budget,
+            "sensitivity_samples": self.sensitivity_samples,
+            "sensitivity_radius": self.sensitivity_radius,
+            "seed": self.seed,
+        }
+
+    def resolved_steps(self, input_size: int) -> int:
+        """Insertion/deletion steps: ``steps`` or, by default, the input side."""
+        return int(self.steps) if self.steps is not None else int(input_size)
+
+    def describe(self) -> dict[str, Any]:
+        """All settings as JSON-ready values (for ``run.json``)."""
+        data = asdict(self)
+        for key in ("root", "checkpoint", "out"):
+            data[key] = str(data[key])
+        return data

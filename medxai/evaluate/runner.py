@@ -1,0 +1,220 @@
+"""One evaluation run: plan, predict on every rank, then merge and summarise on rank 0.
+
+Every process (each DDP rank re-runs the command) reads the shards and plans the same
+pending work *before* the ranks meet; nothing is written or deleted until they have met
+(Lightning's ``setup`` hooks run after the process group exists). Each rank then appends
+to its own shard. After ``predict``, all ranks wait at a barrier and rank 0 merges.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from medxai.errors import MedxaiError, OutputError
+from medxai.evaluate.catalog import SUMMARY_BASE_COLUMNS, metric_columns, table_columns
+from medxai.evaluate.layout import RunLayout
+from medxai.evaluate.options import EvaluationOptions
+from medxai.evaluate.selection import (
+    WorkItem,
+    done_keys,
+    image_key,
+    pending_work,
+    select_images,
+)
+from medxai.evaluate.shards import read_shards, shard_paths
+
+
+@dataclass
+class EvaluationOutcome:
+    """What rank 0 reports at the end of a run."""
+
+    layout: RunLayout
+    images: int
+    methods: list[str]
+    computed: int
+    skipped: int
+    summary_markdown: str
+
+
+def check_resumable(layout: RunLayout, fingerprint: dict[str, Any]) -> None:
+    """Refuse to add rows to an output folder made with settings that change the numbers."""
+    if layout.out.exists() and not layout.out.is_dir():
+        raise OutputError(layout.out, "exists and is not a folder")
+    if not layout.run_json.is_file():
+        return
+    try:
+        earlier = json.loads(layout.run_json.read_text("utf-8")).get("fingerprint", {})
+    except (OSError, ValueError, AttributeError):
+        raise OutputError(layout.run_json, "unreadable; pass --force to start again") from None
+    keys = set(earlier) | set(fingerprint)
+    changed = sorted(k for k in keys if earlier.get(k) != fingerprint.get(k))
+    if changed:
+        raise OutputError(
+            layout.out,
+            f"holds results made with other settings ({', '.join(changed)} differ); "
+            "pass --force to start again or choose another --out",
+        )
+
+
+def parse_devices(text: str) -> int | str | list[int]:
+    """``--devices``: ``auto``, a count, or a comma-separated list of device indices."""
+    text = str(text).strip()
+    if text == "auto" or text == "-1":
+        return text if text == "auto" else -1
+    if "," in text:
+        return [int(t) for t in text.split(",") if t.strip()]
+    try:
+        return int(text)
+    except ValueError:
+        raise MedxaiError(
+            f"--devices must be auto, a count or a list like 0,1; got {text!r}"
+        ) from None
+
+
+def build_trainer(options: EvaluationOptions, callbacks: list[Any]) -> Any:
+    """The ``Trainer`` that runs ``predict`` over the devices, nodes and strategy asked for."""
+    import pytorch_lightning as pl
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
+
+    try:
+        return pl.Trainer(
+            accelerator=options.accelerator,
+            devices=parse_devices(options.devices),
+            num_nodes=options.num_nodes,
+            strategy=options.strategy,
+            logger=False,
+            enable_checkpointing=False,
+            enable_model_summary=False,
+            enable_progress_bar=options.progress,
+            inference_mode=False,
+            callbacks=callbacks,
+            default_root_dir=str(options.out),
+        )
+    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+        raise MedxaiError(f"cannot set up the devices: {exc}") from None
+
+
+def _predict(
+    options: EvaluationOptions,
+    loaded: Any,
+    work: list[WorkItem],
+    layout: RunLayout,
+    run_info: dict[str, Any],
+) -> bool:
+    """Run ``Trainer.predict`` over ``work``; returns whether this process is global rank 0."""
+    from torch.utils.data import DataLoader
+
+    from medxai.evaluate.module import EvaluationModule
+    from medxai.evaluate.samples import EvaluationDataset, collate
+    from medxai.evaluate.writer import ShardPredictionWriter
+
+    writer = ShardPredictionWriter(
+        layout, table_columns(options.metrics), run_info, force=options.force
+    )
+    trainer = build_trainer(options, [writer])
+    dataset = EvaluationDataset(
+        work,
+        size=loaded.input_size,
+        mean=loaded.mean,
+        std=loaded.std,
+        localisation="localisation" in options.metrics,
+    )
+    loader = DataLoader(
+        dataset,
+        batch_size=options.batch_size,
+        shuffle=False,
+        num_workers=options.workers,
+        collate_fn=collate,
+    )
+    module = EvaluationModule(loaded.model, work, options, loaded.input_size)
+    try:
+        trainer.predict(module, dataloaders=loader, return_predictions=False)
+    finally:
+        writer.close()
+    trainer.strategy.barrier("medxai-evaluate-merge")
+    return bool(trainer.is_global_zero)
+
+
+def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
+    """Evaluate, resuming from the shards in ``options.out``; ``None`` on ranks other than 0."""
+    import pytorch_lightning as pl
+
+    from medxai.checkpoint import load_classifier
+
+    options.validate()
+    layout = RunLayout(options.out)
+    loaded = load_classifier(options.checkpoint, map_location="cpu")
+    records = select_images(options.root, options.split, options.body_parts, options.limit)
+    fingerprint = options.fingerprint(loaded.input_size)
+    if layout.out.exists() and not layout.out.is_dir():
+        raise OutputError(layout.out, "exists and is not a folder")
+    if options.force:
+        done: set[tuple[str, str]] = set()
+    else:
+        check_resumable(layout, fingerprint)
+        done = done_keys(read_shards(shard_paths(layout.shards)))
+    work = pending_work(records, options.root, options.methods, done)
+    wanted = [(image_key(r.path, options.root), m) for m in options.methods for r in records]
+    skipped = len(wanted) - sum(len(item.methods) for item in work)
+    run_info = {
+        "fingerprint": fingerprint,
+        "settings": options.describe(),
+        "checkpoint": {"arch": loaded.arch, "input_size": loaded.input_size},
+    }
+    pl.seed_everything(options.seed, verbose=False)
+    if work and not _predict(options, loaded, work, layout, run_info):
+        return None
+    if not layout.run_json.exists():
+        from medxai.atomic import write_text_atomic
+
+        write_text_atomic(layout.run_json, json.dumps(run_info, indent=2) + "\n")
+    markdown = finish(layout, options, wanted)
+    return EvaluationOutcome(
+        layout=layout,
+        images=len(records),
+        methods=list(options.methods),
+        computed=len(wanted) - skipped,
+        skipped=skipped,
+        summary_markdown=markdown,
+    )
+
+
+def finish(layout: RunLayout, options: EvaluationOptions, wanted: list[tuple[str, str]]) -> str:
+    """Merge the shards and write the table, the summary and the curve plots (rank 0 only).
+
+    Returns the summary's markdown.
+    """
+    from medxai.atomic import write_text_atomic
+    from medxai.evaluate.merge import merged_curves, merged_table, write_table
+    from medxai.evaluate.plots import mean_curves, plot_curves, write_curves_npz
+    from medxai.evaluate.summary import summarise, summary_csv, summary_markdown
+
+    columns = table_columns(options.metrics)
+    rows = merged_table(layout.shards, wanted, options.methods)
+    missing = len(wanted) - len(rows)
+    if missing:
+        raise MedxaiError(f"{layout.shards}: {missing} rows are missing after the run")
+    write_table(layout.per_image, rows, columns)
+    summary_columns = [*metric_columns(options.metrics), *SUMMARY_BASE_COLUMNS]
+    cells = summarise(
+        rows, options.methods, summary_columns, seed=options.seed, resamples=options.bootstrap
+    )
+    write_text_atomic(layout.summary_csv, summary_csv(cells))
+    notes = [
+        f"split {options.split}"
+        + (f", body parts {', '.join(options.body_parts)}" if options.body_parts else "")
+        + f"; {len({r['image'] for r in rows})} images; target {options.target}",
+        f"mean [95% CI] (n): percentile bootstrap over images, {options.bootstrap} resamples, "
+        f"seed {options.seed}; NaN values (e.g. images without annotations) are left out",
+        "localisation is measured at the original image size (map resized to it)",
+    ]
+    markdown = summary_markdown(cells, title="medxai evaluation", notes=notes)
+    write_text_atomic(layout.summary_md, markdown)
+    kinds = [k for k in ("insertion", "deletion") if k in options.metrics]
+    if kinds:
+        means = mean_curves(merged_curves(layout.curve_shards, rows, kinds))
+        write_curves_npz(layout.curves_npz, means)
+        plot_curves(layout.curves_png, means, title=f"{options.split}: mean curves")
+    return markdown
