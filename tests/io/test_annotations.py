@@ -233,9 +233,11 @@ def _native(shapes: list[dict], name: str = "image1.png") -> dict:
     ("shapes", "expected"),
     [
         (
-            [{"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
-             {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
-             {"shape": "ellipse", "cx": 900, "cy": 20, "rx": 5, "ry": 5}],
+            [
+                {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+                {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5},
+                {"shape": "ellipse", "cx": 900, "cy": 20, "rx": 5, "ry": 5},
+            ],
             "images['image1.png'][2]: ellipse centre (900, 20) is outside the 512×400 image",
         ),
         (

@@ -17,7 +17,7 @@ from medxai.errors import InputError
 from medxai.io import MAX_PIXELS, load_radiograph
 from medxai.io.dicom_display import window
 
-RAMP = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64))  # 0..4095: all 12-bit values
+RAMP = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)  # 0..4095: all 12-bit values
 
 
 def one(path: Path):
