@@ -98,9 +98,15 @@ def show(
         spine.set_visible(False)
 
 
-def panel_size(h: int, w: int, height_in: float = 4.2) -> tuple[float, float]:
-    """Width and height in inches of one panel showing an ``h×w`` image."""
-    width = float(np.clip(height_in * w / h, 1.8, 6.0))
+def panel_size(
+    h: int, w: int, n: int, max_width_in: float = 10.5, max_height_in: float = 5.2
+) -> tuple[float, float]:
+    """Width and height in inches of each of ``n`` side-by-side panels of an ``h×w`` image.
+
+    The panels share ``max_width_in`` (so every figure fits a page at the same text size)
+    and are at most ``max_height_in`` tall; the image's aspect ratio is kept.
+    """
+    width = min(max_width_in / n, max_height_in * w / h)
     return width, width * h / w
 
 
@@ -150,8 +156,8 @@ def label_regions(ax: Axes, regions: Sequence[Region]) -> None:
 def overview_figure(panels: ImagePanels) -> Figure:
     """Original | one overlay per method, with outlines, region boxes, colourbar, legend."""
     h, w = panels.image.shape
-    pw, ph = panel_size(h, w)
     n = 1 + len(panels.maps)
+    pw, ph = panel_size(h, w, n)
     fig = Figure(figsize=(n * pw + 0.9, ph + 1.3), layout="constrained")
     grid = fig.add_gridspec(1, n + 1, width_ratios=[*([1.0] * n), 0.045])
     titles = ["Original", *panels.maps]
