@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medxai.data.layout import SPLITS
-from medxai.data.mura import build_index
-from medxai.data.records import MuraIndex
+if TYPE_CHECKING:
+    from medxai.data.records import MuraIndex
 
 
 def register(subparsers: Any) -> None:
@@ -56,6 +55,8 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Build the index, print counts and problems; returns the exit code."""
+    from medxai.data.mura import build_index  # torch is imported only when the command runs
+
     index = build_index(args.root, check_readable=args.decode, workers=args.workers)
     if args.json:
         print(json.dumps(index.to_json(), indent=2))
@@ -72,6 +73,8 @@ def _pair(entry: dict | None, kind: str) -> str:
 
 def format_report(index: MuraIndex) -> str:
     """The human-readable table (normal/abnormal per cell, totals in the last row)."""
+    from medxai.data.layout import SPLITS
+
     counts = index.counts()
     body_parts = sorted({bp for split in counts.values() for bp in split})
     columns = [(split, kind) for kind in ("studies", "images") for split in SPLITS]
