@@ -306,6 +306,17 @@ def _decode(path: Path, ds: Dataset) -> np.ndarray:
                 path, f"truncated pixel data ({message.split(' - ')[0].strip()})"
             ) from None
         raise InputError(path, f"cannot decode the pixel data ({message})") from None
+    except RuntimeError as exc:
+        message = str(exc)
+        if "all available plugins" in message:  # each plugin failed: damaged or unusual data
+            uid = UID(str(ds.file_meta.TransferSyntaxUID))
+            reasons = "; ".join(line.strip() for line in message.splitlines()[1:])
+            raise InputError(
+                path,
+                f"no installed plugin could decode the {_syntax_name(uid)} pixel data "
+                f"({reasons}); the data may be damaged, or python-gdcm may read it",
+            ) from None
+        raise InputError(path, f"cannot decode the pixel data ({message})") from None
     except Exception as exc:  # the decoding plugins raise assorted types on damaged data
         raise InputError(
             path, f"cannot decode the pixel data ({type(exc).__name__}: {exc})"
@@ -355,10 +366,17 @@ def _load(path: Path) -> list[Radiograph]:
     for index in range(frames):
         notes: list[str] = []
         attrs = frame_attributes(ds, index if frames > 1 else None)
-        if colour:
-            pixels = colour_display(data[index], attrs)
-        else:
-            pixels = grayscale_display(data[index], attrs, notes)
+        try:
+            if colour:
+                pixels = colour_display(data[index], attrs)
+            else:
+                pixels = grayscale_display(data[index], attrs, notes)
+        except Exception as exc:  # malformed LUTs or attributes that contradict the data
+            raise InputError(
+                path, f"cannot display the {photometric} pixel data ({type(exc).__name__}: {exc})"
+            ) from None
+        if pixels.ndim != 2:
+            raise InputError(path, f"unexpected pixel array of shape {pixels.shape}")
         frame = index if frames > 1 else None
         images.append(
             Radiograph(

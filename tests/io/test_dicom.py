@@ -156,6 +156,37 @@ def test_rle_two_frames(tmp_path):
     assert all(i.pixel_spacing_mm == (0.2, 0.1) for i in images)
 
 
+def test_enhanced_multiframe_functional_groups(tmp_path):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    def group(**sequences):
+        item = Dataset()
+        for name, attrs in sequences.items():
+            inner = Dataset()
+            for key, value in attrs.items():
+                setattr(inner, key, value)
+            setattr(item, name, Sequence([inner]))
+        return item
+
+    ds = make_dicom(np.stack([RAMP, RAMP]), bits_stored=12)
+    ds.SharedFunctionalGroupsSequence = Sequence(
+        [group(PixelMeasuresSequence={"PixelSpacing": [0.3, 0.4]})]
+    )
+    ds.PerFrameFunctionalGroupsSequence = Sequence(
+        [
+            group(FrameVOILUTSequence={"WindowCenter": 1000, "WindowWidth": 500}),
+            group(FrameVOILUTSequence={"WindowCenter": 3000, "WindowWidth": 500}),
+        ]
+    )
+    path = tmp_path / "enhanced.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    first, second = load_radiograph(path)
+    np.testing.assert_allclose(first.pixels, window(RAMP, 1000, 500), atol=1e-6)
+    np.testing.assert_allclose(second.pixels, window(RAMP, 3000, 500), atol=1e-6)
+    assert first.pixel_spacing_mm == second.pixel_spacing_mm == (0.3, 0.4)
+
+
 def test_pixel_spacing_then_imager_pixel_spacing(tmp_path):
     both = one(write_dicom(
         tmp_path / "a.dcm", RAMP, pixel_spacing=(0.14, 0.15), imager_pixel_spacing=(0.2, 0.2),
