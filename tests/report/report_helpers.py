@@ -1,0 +1,33 @@
+"""Helpers for the report tests: fast settings, PNG writer, the shared DICOM factory."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+from PIL import Image
+
+#: Fast settings: PCAM± fast mode with 2 channels per layer.
+FAST = {"channel_budget": 2, "batch_size": 16, "progress": False}
+
+
+def write_png(path: Path, height: int, width: int, seed: int = 0) -> Path:
+    """An 8-bit gray "radiograph": dark field, a bright vertical bone, a little noise."""
+    rng = np.random.default_rng(seed)
+    cols = np.arange(width)[None, :]
+    bone = 0.65 * np.exp(-(((cols - width / 2) / (width / 7)) ** 2))
+    pixels = 0.1 + bone + 0.05 * rng.random((height, width))
+    Image.fromarray((np.clip(pixels, 0, 1) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def load_dicom_factory() -> ModuleType:
+    """``tests/io/dicom_factory.py``, the shared DICOM fixture builder."""
+    path = Path(__file__).parents[1] / "io" / "dicom_factory.py"
+    spec = importlib.util.spec_from_file_location("medxai_tests_dicom_factory", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
