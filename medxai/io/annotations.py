@@ -216,13 +216,17 @@ def validate_annotations(
 
     ``image_sizes`` maps image name to ``(height, width)`` (a pixel array's shape).
     Raises :class:`~medxai.errors.InputError` naming ``source`` and the entry for an
-    unknown image name, an image size that differs from the one the file declares, a
-    degenerate shape, a defining point (ellipse centre, box corner, polygon vertex) more
-    than :data:`EDGE_TOLERANCE_PX` outside the image, or a shape covering no pixel.
+    unknown image name that carries shapes (names without shapes, such as the other
+    images of a CVAT task, are let through), an image size that differs from the one the
+    file declares, a degenerate shape, a defining point (ellipse centre, box corner,
+    polygon vertex) more than :data:`EDGE_TOLERANCE_PX` outside the image, or a shape
+    covering no pixel.
     """
     declared = getattr(ann, "declared_sizes", {})
     for name, shapes in ann.items():
         if name not in image_sizes:
+            if not shapes:  # e.g. a CVAT task's other images: nothing to draw
+                continue
             known = sorted(image_sizes)
             listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
             raise InputError(

@@ -17,7 +17,9 @@ Angles
     viewer (the image drawn with ``y`` down). The ``rx`` axis points along
     ``(cos a, -sin a)`` in image coordinates: at 45° it runs toward larger ``x`` and
     smaller ``y`` (up-right on screen); at 90° ``rx`` is vertical and ``ry`` horizontal.
-    CVAT stores ``rotation`` clockwise on screen, so ``angle = -rotation``.
+    CVAT stores ``rotation`` clockwise on screen, so ``angle = -rotation``. The mask is
+    the one ``skimage.draw.ellipse(cy - 0.5, cx - 0.5, ry, rx, rotation=radians(angle))``
+    draws (skimage puts pixel centres at integer coordinates).
 """
 
 from __future__ import annotations

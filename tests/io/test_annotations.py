@@ -99,6 +99,19 @@ def test_angle_45_ccw_points_up_right_on_screen():
     assert start[0] > 50 and start[1] < 50
 
 
+@pytest.mark.parametrize("angle", [0, 20, 45, 90, 135])
+def test_ellipse_matches_skimage_draw(angle):
+    # skimage works in (row, col) with pixel centres at integers and rotation
+    # counter-clockwise on screen: the same ellipse is drawn at (cy - .5, cx - .5).
+    from skimage.draw import ellipse
+
+    expected = np.zeros((100, 120), dtype=bool)
+    rr, cc = ellipse(40 - 0.5, 60 - 0.5, 9, 33, shape=expected.shape, rotation=math.radians(angle))
+    expected[rr, cc] = True
+    ours = Ellipse(cx=60, cy=40, rx=33, ry=9, angle=angle).mask(100, 120)
+    np.testing.assert_array_equal(ours, expected)
+
+
 def test_triangle_counts_centres_on_the_edge():
     # centres (j + .5, i + .5) with x + y <= 10  <=>  i + j <= 9: 55 pixels
     mask = Polygon(((0, 0), (10, 0), (0, 10))).mask(20, 20)
@@ -290,11 +303,17 @@ def test_exact_outside_message(tmp_path):
 
 
 def test_unknown_image_name(tmp_path):
-    path = write(tmp_path, "annotations.json", json.dumps(_native([], name="image9.png")))
+    box = {"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5}
+    path = write(tmp_path, "annotations.json", json.dumps(_native([box], name="image9.png")))
     with pytest.raises(InputError) as info:
         validate_annotations(load_annotations(path), SIZES, path)
     assert "images['image9.png']: no such image in the study" in str(info.value)
     assert "image1.png" in str(info.value)
+
+
+def test_unknown_image_without_shapes_is_let_through(tmp_path):
+    path = write(tmp_path, "annotations.json", json.dumps(_native([], name="other.png")))
+    validate_annotations(load_annotations(path), SIZES, path)
 
 
 def test_cvat_declared_size_must_match(tmp_path):
