@@ -19,8 +19,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as TF
 
 from medxai.errors import InputError
 
@@ -116,7 +114,10 @@ def resize_gray(pixels: np.ndarray | torch.Tensor, size: int | Sequence[int]) ->
 
 def rotate_gray(gray: torch.Tensor, degrees: float) -> torch.Tensor:
     """Rotate ``1×h×w`` gray counter-clockwise about its centre; uncovered corners are 0."""
-    return TF.rotate(gray, float(degrees), interpolation=InterpolationMode.BILINEAR, fill=[0.0])
+    from torchvision.transforms import InterpolationMode  # only training needs torchvision
+    from torchvision.transforms.v2 import functional as tvf
+
+    return tvf.rotate(gray, float(degrees), interpolation=InterpolationMode.BILINEAR, fill=[0.0])
 
 
 def normalise_gray(
