@@ -8,6 +8,7 @@ calls work under ``torch.no_grad()`` and ``torch.inference_mode()``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -79,10 +80,20 @@ class HookedExplainer:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=AUTOCAST_DTYPES[self.autocast])
 
-    def _forward(self, x: Tensor) -> Tensor:
-        """Logits of ``x`` (float32), under the configured autocast, with no hooks."""
+    def _forward(self, x: Tensor, model: nn.Module | None = None) -> Tensor:
+        """Logits of ``x`` (float32) from ``model`` (default: the explained model), under
+        the configured autocast."""
         with self._autocast():
-            return self.model(x).float()
+            return (self.model if model is None else model)(x).float()
+
+    def _channels_last_copy(self) -> nn.Module | None:
+        """A ``channels_last`` copy of the model (in its current, eval, mode) for passes
+        that need no hooks, so the caller's model is never converted; ``None`` when the
+        model cannot be copied."""
+        try:
+            return copy.deepcopy(self.model).to(memory_format=torch.channels_last)
+        except Exception:
+            return None
 
     def _forward_with_activations(
         self, x: Tensor, names: Sequence[str]

@@ -59,8 +59,9 @@ class PolyCAM(HookedExplainer):
             so that ``batch_size·C·H·W·itemsize ≤ max_batch_bytes``.
         channel_budget: fast mode; score only this many channels per layer (see the module
             docstring). ``None`` (default) is exact.
-        channels_last: build masked inputs in ``torch.channels_last``. ``None`` picks it
-            on CUDA and on CPU (measured faster for torchvision CNNs, docs/benchmarks.md).
+        channels_last: run the masked passes in ``torch.channels_last`` (inputs and a
+            converted copy of the model; the caller's model is left as it is). ``None``
+            picks it on CUDA and CPU, where it measured faster (docs/benchmarks.md).
         autocast: ``"bf16"`` (or ``"fp16"``) to run every forward pass under autocast.
         intermediate: also return the unfused layer maps (``result.intermediate``).
         input_size: spatial size of the dummy input used to discover target layers.
@@ -156,15 +157,17 @@ class PolyCAM(HookedExplainer):
         live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
         selected, omitted = self._selected(activations)
 
+        channels_last = self._use_channels_last(x)
+        masked_model = self._channels_last_copy() if channels_last else None
         scorer = MaskedScorer(
-            self._forward,
+            functools.partial(self._forward, model=masked_model),
             self._score_fn(spec, x.device),
             x,
             [a.shape[1] for a in activations],
             plus=self.rule.needs_plus,
             minus=self.rule.needs_minus,
             capacity=self._capacity(x),
-            channels_last=self._use_channels_last(x),
+            channels_last=channels_last,
         )
         shared = 0
         for b in range(x.shape[0]):
@@ -200,7 +203,7 @@ class PolyCAM(HookedExplainer):
             "lnorm": self.lnorm,
             "batch_size": scorer.capacity,
             "channel_budget": self.channel_budget,
-            "channels_last": self._use_channels_last(x),
+            "channels_last": channels_last,
             "baseline_passes": 1,
             "masked_passes": scorer.passes,
             "masked_forward_calls": scorer.forward_calls,
