@@ -86,7 +86,7 @@ def _pil_to_unit(img: Image.Image) -> np.ndarray:
     if mode in ("I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         if mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
-            return arr / (255.0 if arr.max() <= 255 else 65535.0)
+            return arr / 65535.0
         lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
         return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
     return luminance(np.asarray(img.convert("RGB"))) / 255.0

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -223,7 +222,8 @@ class Box:
         )
 
 
-Shape = Union[Ellipse, Polygon, Box]  # noqa: UP007 - a runtime alias that works on 3.10
+#: Any annotation shape.
+Shape = Ellipse | Polygon | Box
 
 
 def rotated_box(
