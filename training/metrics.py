@@ -148,7 +148,7 @@ class MuraMetrics(Metric):
 
     def compute(self) -> dict[str, float]:
         """Group the gathered images by study and score them."""
-        if not self.probs:
+        if isinstance(self.probs, list) and not self.probs:  # a tensor once gathered
             return {"images": 0.0, "studies": 0.0}
         probs, labels, image_keys, study_keys, parts = (
             dim_zero_cat(getattr(self, n)).cpu()

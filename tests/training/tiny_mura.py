@@ -20,8 +20,13 @@ def write_tiny_mura(
     size: int = 64,
     images_per_study: int = 2,
     seed: int = 0,
+    ragged: bool = False,
 ) -> Path:
-    """Write ``studies_per_split`` studies per split (half abnormal) under ``root``."""
+    """Write ``studies_per_split`` studies per split (half abnormal) under ``root``.
+
+    ``ragged``: study ``k`` gets ``1 + k % images_per_study`` images instead of all
+    ``images_per_study``.
+    """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size]
     patient = 0
@@ -35,7 +40,8 @@ def write_tiny_mura(
             study = f"{split}/{part}/patient{patient:05d}/study1_{kind}"
             folder = root / study
             folder.mkdir(parents=True, exist_ok=True)
-            for i in range(1, images_per_study + 1):
+            count = 1 + k % images_per_study if ragged else images_per_study
+            for i in range(1, count + 1):
                 pixels = rng.normal(60, 15, (size, size))
                 if label:
                     cy, cx = rng.integers(size // 4, 3 * size // 4, 2)
