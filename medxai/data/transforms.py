@@ -114,10 +114,12 @@ def resize_gray(pixels: np.ndarray | torch.Tensor, size: int | Sequence[int]) ->
 
 def rotate_gray(gray: torch.Tensor, degrees: float) -> torch.Tensor:
     """Rotate ``1×h×w`` gray counter-clockwise about its centre; uncovered corners are 0."""
-    from torchvision.transforms import InterpolationMode  # only training needs torchvision
-    from torchvision.transforms.v2 import functional as tvf
-
-    return tvf.rotate(gray, float(degrees), interpolation=InterpolationMode.BILINEAR, fill=[0.0])
+    if gray.ndim != 3 or gray.shape[0] != 1:
+        raise ValueError(f"expected a 1×h×w gray tensor, got shape {tuple(gray.shape)}")
+    # Pillow's float ("F") rotation is bilinear like grid_sample and about 3× faster here.
+    image = Image.fromarray(gray[0].detach().cpu().numpy().astype(np.float32, copy=False))
+    turned = image.rotate(float(degrees), resample=Image.Resampling.BILINEAR, fillcolor=0.0)
+    return torch.from_numpy(np.array(turned, dtype=np.float32))[None]
 
 
 def normalise_gray(

@@ -100,3 +100,14 @@ def test_train_rotation_fills_corners_black() -> None:
     torch.testing.assert_close(plain, torch.ones(1, 64, 64))
     turned = to_train_input(white, 64, 45.0, mean=(0.0,), std=(1.0,))
     assert float(turned[0, 0, 0]) == 0.0 and float(turned[0, 32, 32]) == pytest.approx(1.0)
+
+
+def test_rotation_is_counter_clockwise() -> None:
+    from medxai.data.transforms import rotate_gray
+
+    gray = torch.zeros(1, 33, 33)
+    gray[0, 16, 26] = 1.0  # right of centre
+    turned = rotate_gray(gray, 90.0)
+    assert turned.shape == (1, 33, 33)
+    y, x = divmod(int(turned[0].argmax()), 33)
+    assert (y, x) == (6, 16)  # now above centre
