@@ -9,7 +9,7 @@ signed distance to the line and ``w = (p − pf)·m`` the position along it.
   ``|s + jag(w)| < gap/2`` (at least 1.2 pixels wide), over the part of the bone the line
   crosses (``extent``, starting from the cortex on ``start_side``).
 - Step and angulation: the two sides are pulled apart sideways by ``±displacement·r/2``
-  and rotated by ``±angulation/2`` about ``pf``; both fade to zero at ``|s| = 2.2 r``,
+  and rotated by ``±angulation/2`` about ``pf``; both fade to zero at ``|s| = 1.6 r``,
   so the whole change stays local to the fracture (the ground-truth ellipses cover it).
 - Fragment: a small solid chip of bone beside the cortex where the line exits.
 
@@ -29,7 +29,7 @@ from medxai.data.phantoms.geometry import Array, Capsule, radius_profile, smooth
 from medxai.data.phantoms.spec import FractureSpec
 
 #: Distance from the line (in bone radii) over which step and angulation fade out.
-FADE = 2.2
+FADE = 1.6
 
 
 @dataclass(frozen=True)
@@ -115,15 +115,15 @@ def ellipses(spec: FractureSpec, geo: FractureGeometry, pixel: float) -> list[di
     r = geo.r
     out = [{
         "label": "fracture line", "c": geo.pf,
-        "rx": max(1.15 * geo.r_line, 3 * pixel),
-        "ry": max(0.8 * r + 0.5 * abs(spec.displacement) * r, 0.5 * geo.gap + 2 * pixel),
+        "rx": max(1.3 * geo.r_line + 0.5 * abs(spec.displacement) * r, 3 * pixel),
+        "ry": max(1.25 * r + 0.5 * abs(spec.displacement) * r, 0.5 * geo.gap + 2 * pixel),
         "axis": geo.m,
     }]
     sides = [spec.start_side]
     if spec.extent >= 1.0 and abs(spec.displacement) > 0.15:
         sides = [-1, 1]
     for side in sides:
-        d = 0.8 * geo.r_line
+        d = 0.65 * geo.r_line
         out.append({
             "label": "cortical irregularity",
             "c": (geo.pf[0] + side * geo.m[0] * d, geo.pf[1] + side * geo.m[1] * d),
