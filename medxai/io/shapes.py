@@ -142,37 +142,53 @@ class Polygon:
         )
 
     def mask(self, height: int, width: int) -> np.ndarray:
-        """Pixels whose centres lie inside the polygon or on one of its edges."""
+        """Pixels whose centres lie inside the polygon or on one of its edges.
+
+        Scan lines through the pixel-centre rows: a centre is inside when an odd number
+        of edges cross its row to its right (even-odd rule), or when it lies on an edge
+        (a crossing, a horizontal edge, or a vertex) within a relative 1e-9.
+        """
         _check_size(height, width)
         pts = np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
         if len(pts) < 3:
             return np.zeros((height, width), dtype=bool)
         x_lo, y_lo, x_hi, y_hi = self.bounds()
         rows, cols, xs, ys = _centre_grid(height, width, x_lo, x_hi, y_lo, y_hi)
-        inside = np.zeros((ys.shape[0], xs.shape[1]), dtype=bool)
-        on_edge = np.zeros_like(inside)
-        scale = max(1.0, x_hi - x_lo, y_hi - y_lo)
-        for (xa, ya), (xb, yb) in zip(pts, np.roll(pts, -1, axis=0)):
-            # Even-odd crossing of a ray toward +x.
-            if ya != yb:
-                straddles = (ya > ys) != (yb > ys)
-                x_cross = xa + (ys - ya) * (xb - xa) / (yb - ya)
-                inside ^= straddles & (xs < x_cross)
-            # Centres lying on the edge count as inside.
-            ex, ey = xb - xa, yb - ya
-            length2 = ex * ex + ey * ey
-            px, py = xs - xa, ys - ya
-            if length2 == 0.0:
-                on_edge |= (px == 0.0) & (py == 0.0)
+        x, y = xs[0], ys[:, 0]
+        inside = np.zeros((y.size, x.size), dtype=bool)
+        if inside.size == 0:
+            return _paint(height, width, rows, cols, inside)
+        tol = 1e-9 * max(1.0, abs(x_lo), abs(x_hi), abs(y_lo), abs(y_hi))
+        xa, ya = pts[:, 0], pts[:, 1]
+        xb, yb = np.roll(xa, -1), np.roll(ya, -1)
+        dy = yb - ya
+        # Edge crossings of each row (half-open in y, so each vertex counts once).
+        straddle = (ya[None, :] > y[:, None]) != (yb[None, :] > y[:, None])
+        slope = np.divide(xb - xa, dy, out=np.zeros_like(dy), where=dy != 0)
+        crossing = xa[None, :] + (y[:, None] - ya[None, :]) * slope[None, :]
+        for r in range(y.size):
+            found = np.sort(crossing[r, straddle[r]])
+            if found.size == 0:
                 continue
-            cross = px * ey - py * ex
-            dot = px * ex + py * ey
-            on_edge |= (
-                (np.abs(cross) <= 1e-9 * scale * math.sqrt(length2))
-                & (dot >= 0.0)
-                & (dot <= length2)
-            )
-        return _paint(height, width, rows, cols, inside | on_edge)
+            right = found.size - np.searchsorted(found, x, side="right")
+            k = np.clip(np.searchsorted(found, x), 1, found.size - 1)
+            near = np.minimum(np.abs(x - found[k - 1]), np.abs(x - found[k]))
+            if found.size == 1:
+                near = np.abs(x - found[0])
+            inside[r] = (right % 2 == 1) | (near <= tol)
+        # Horizontal edges and vertices lying on a row of centres.
+        for e in np.nonzero(dy == 0)[0]:
+            on_row = np.abs(y - ya[e]) <= tol
+            if on_row.any():
+                lo, hi = min(xa[e], xb[e]) - tol, max(xa[e], xb[e]) + tol
+                inside[on_row] |= (x >= lo) & (x <= hi)
+        i = np.rint(ya - y[0]).astype(np.int64)
+        j = np.rint(xa - x[0]).astype(np.int64)
+        ok = (i >= 0) & (i < y.size) & (j >= 0) & (j < x.size)
+        i, j = i[ok], j[ok]
+        hit = (np.abs(y[i] - ya[ok]) <= tol) & (np.abs(x[j] - xa[ok]) <= tol)
+        inside[i[hit], j[hit]] = True
+        return _paint(height, width, rows, cols, inside)
 
     def outline(self) -> np.ndarray:
         """Closed ring of the polygon's (x, y) vertices (first vertex repeated last)."""

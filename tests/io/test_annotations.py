@@ -118,6 +118,37 @@ def test_triangle_counts_centres_on_the_edge():
     assert mask.sum() == 55
 
 
+def _reference_polygon_mask(points, height, width):
+    """Pixel by pixel: even-odd ray casting, plus centres lying on an edge."""
+    pts = np.asarray(points, dtype=float)
+    mask = np.zeros((height, width), dtype=bool)
+    for i in range(height):
+        for j in range(width):
+            px, py = j + 0.5, i + 0.5
+            odd, edge = False, False
+            for (xa, ya), (xb, yb) in zip(pts, np.roll(pts, -1, axis=0)):
+                if (ya > py) != (yb > py) and px < xa + (py - ya) * (xb - xa) / (yb - ya):
+                    odd = not odd
+                cross = (px - xa) * (yb - ya) - (py - ya) * (xb - xa)
+                dot = (px - xa) * (xb - xa) + (py - ya) * (yb - ya)
+                length2 = (xb - xa) ** 2 + (yb - ya) ** 2
+                if length2 == 0:  # a repeated vertex
+                    edge |= (px, py) == (xa, ya)
+                else:
+                    edge |= abs(cross) < 1e-9 and 0 <= dot <= length2
+            mask[i, j] = odd or edge
+    return mask
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_polygon_mask_matches_a_pixel_by_pixel_reference(seed):
+    rng = np.random.default_rng(seed)
+    # vertices on the half-pixel grid so that edges and vertices hit pixel centres
+    points = tuple(map(tuple, rng.integers(-2, 26, size=(int(rng.integers(3, 9)), 2)) / 2))
+    ours = Polygon(points).mask(12, 11)
+    np.testing.assert_array_equal(ours, _reference_polygon_mask(points, 12, 11))
+
+
 def test_polygon_through_box_corners_equals_box():
     box = Box(3.2, 4.7, 17.5, 12.0)
     polygon = Polygon(tuple(map(tuple, box.outline()[:4])))
