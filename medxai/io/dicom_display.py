@@ -19,7 +19,7 @@ Conventions (PS3.3 C.11 and C.7.6.3.1.2):
 * **Polarity**: the output is MONOCHROME2 (bright = dense). A MONOCHROME1 image is
   inverted once, after the VOI (``1 - v``). Presentation LUT Shape INVERSE on a
   MONOCHROME2 image inverts it once. For a MONOCHROME1 image the standard requires
-  INVERSE (the DX Image Module, PS3.3 C.8.11.2, also used by mammography and
+  INVERSE (the DX Image Module, PS3.3 C.8.11.3, also used by mammography and
   intra-oral images), and there it describes that very same inversion, so the image is
   inverted once, never twice. IDENTITY never inverts a MONOCHROME2 image and
   leaves a MONOCHROME1 image's inversion in place.
