@@ -80,10 +80,9 @@ def build_report(options: ReportOptions) -> ReportResult:
         options.top_regions,
     )
     pngs = {path: png for figs in rendered for path, _, png in figs.items.values()}
-    figures = [fig for figs in rendered for _, fig, _ in figs.items.values()]
     files = {
         HTML_NAME: render_html(summary, pngs).encode("utf-8"),
-        PDF_NAME: render_pdf(summary, figures, summary["study"]["id"]),
+        PDF_NAME: render_pdf(summary, list(pngs.values()), summary["study"]["id"]),
         JSON_NAME: summary_json(summary).encode("utf-8"),
         **pngs,
     }

@@ -15,7 +15,7 @@ import torch
 
 from medxai.errors import InputError, MedxaiError
 
-#: Identifier keys shown with ``--show-identifiers``, in display order.
+#: Identifier keys shown first with ``--show-identifiers``; any others follow (UIDs aside).
 IDENTIFIER_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber")
 
 

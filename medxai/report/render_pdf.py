@@ -6,8 +6,10 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from PIL import Image
 
 from medxai.report.pipeline import METRICS
 
@@ -104,8 +106,26 @@ def summary_page(summary: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def render_pdf(summary: Mapping[str, Any], figures: Sequence[Figure], title: str) -> bytes:
-    """The PDF bytes: the summary page, then ``figures`` one per page."""
+def raster_page(png: bytes, dpi: int) -> Figure:
+    """A page showing one rendered figure pixel for pixel (embedded unresampled)."""
+    with Image.open(io.BytesIO(png)) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    h, w = pixels.shape[:2]
+    fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.imshow(pixels, interpolation="none")
+    ax.axis("off")
+    return fig
+
+
+def render_pdf(
+    summary: Mapping[str, Any], pngs: Sequence[bytes], title: str, dpi: int = 110
+) -> bytes:
+    """The PDF bytes: the summary page (vector text), then each figure on its own page.
+
+    The figures are the report's PNGs, embedded as they are, so the PDF shows exactly
+    the pixels of the HTML report and of the PNG files.
+    """
     buffer = io.BytesIO()
     metadata = {
         "Title": f"medxai report — {title}",
@@ -115,6 +135,6 @@ def render_pdf(summary: Mapping[str, Any], figures: Sequence[Figure], title: str
     }
     with PdfPages(buffer, metadata=metadata) as pdf:
         pdf.savefig(summary_page(summary))
-        for fig in figures:
-            pdf.savefig(fig)
+        for png in pngs:
+            pdf.savefig(raster_page(png, dpi), dpi=dpi)
     return buffer.getvalue()

@@ -53,14 +53,17 @@ def clean(value: Any) -> Any:
 
 
 def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
-    """Patient identifiers found in the images (first value of each key)."""
+    """Patient and study identifiers found in the images (first value of each key).
+
+    :data:`IDENTIFIER_KEYS` come first; instance and series UIDs are left out.
+    """
     found: dict[str, str] = {}
     for image in images:
-        for key in IDENTIFIER_KEYS:
-            value = (image.identifiers or {}).get(key)
-            if value and key not in found:
+        for key, value in (image.identifiers or {}).items():
+            if value and key not in found and not key.endswith("UID"):
                 found[key] = str(value)
-    return found
+    first = {key: found[key] for key in IDENTIFIER_KEYS if key in found}
+    return {**first, **{k: v for k, v in found.items() if k not in first}}
 
 
 def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:

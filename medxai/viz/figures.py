@@ -56,10 +56,16 @@ class ImagePanels:
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
-    """Render ``fig`` to PNG bytes (no metadata beyond matplotlib's ``Software`` tag)."""
+    """Render ``fig`` to PNG bytes (the only metadata is ``Software: medxai``)."""
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": "medxai"})
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        metadata={"Software": "medxai"},
+        pil_kwargs={"compress_level": 3},
+    )
     return buffer.getvalue()
 
 
@@ -89,7 +95,7 @@ def show(
     crop = display_array(rgb_or_gray[r0:r1, c0:c1], max_px)
     extent = (c0, c1, r1, r0)
     kwargs = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0} if crop.ndim == 2 else {}
-    ax.imshow(crop, extent=extent, interpolation="lanczos", **kwargs)
+    ax.imshow(crop, extent=extent, interpolation="bilinear", **kwargs)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_xticks([])
