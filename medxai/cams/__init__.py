@@ -5,6 +5,7 @@
 >>> result.saliency                       # B×1×H×W in [0, 1]
 """
 
+from medxai.cams import baselines, rise  # noqa: F401 - registers the comparison methods
 from medxai.cams.cam import CAM
 from medxai.cams.polycam import PolyCAM
 from medxai.cams.registry import available, canonical_name, create, register

@@ -1,0 +1,332 @@
+"""Comparison methods over torchcam and captum, behind medxai's one call signature.
+
+``medxai.cams.create(name, model, **options)(x, targets=None)`` returns a
+:class:`~medxai.cams.result.SaliencyResult` whose ``saliency`` is ``B×1×H×W`` in
+``[0, 1]``, as for CAM and Poly-CAM. torchcam and captum are imported only when a method
+is built, so ``import medxai`` works without them (``pip install 'medxai[baselines]'``).
+
+Score explained (both libraries): the **class logit**, as in the Poly-CAM paper's
+comparisons (models without a softmax). For a single-logit head ``z`` the logit of class
+1 is ``z`` and that of class 0 is ``−z`` (the log-odds of each class), i.e. the head is
+viewed as the two logits ``(−z, z)``. A callable target is explained as given.
+``result.scores`` is still the class probability (softmax / sigmoid), like every method.
+
+Maps:
+
+- torchcam methods run on the last spatial feature layer (the deepest layer found by
+  :func:`medxai.cams.layers.discover_target_layers`, or ``target_layers``); their raw
+  layer map (torchcam's ReLU included where the method has one) is resized bilinearly
+  to ``H×W``.
+- captum attributions ``B×C×H×W`` are summed over channels (signed), as in the Poly-CAM
+  paper's comparisons; ``smoothgrad`` sums absolute gradients (captum's ``Saliency``
+  takes ``|·|``), ``occlusion`` sums the score drop of every channel.
+- Every map is then min–max normalised per sample, ``(m − min m)/(max m − min m)``; a
+  constant map becomes all zeros.
+
+Settings (each overridable by keyword through ``create``):
+
+========================  ======================================================
+``gradcam``               torchcam ``GradCAM``
+``gradcam++``             torchcam ``GradCAMpp``
+``smoothgradcam++``       torchcam ``SmoothGradCAMpp`` (``num_samples=4, std=0.3``)
+``scorecam``              torchcam ``ScoreCAM`` (``batch_size=32``)
+``sscam``                 torchcam ``SSCAM`` (``batch_size=32, num_samples=35, std=2``)
+``iscam``                 torchcam ``ISCAM`` (``batch_size=32, num_samples=10``)
+``layercam``              torchcam ``LayerCAM``
+``ixg``                   captum ``InputXGradient``
+``ig``                    captum ``IntegratedGradients`` (``n_steps=50``, zero baseline
+                          = the mean colour, ``batch_size=64`` internal batch)
+``smoothgrad``            captum ``NoiseTunnel(Saliency)`` (``nt_samples=50``,
+                          ``stdevs=1.0``, ``batch_size=64`` samples per pass)
+``occlusion``             captum ``Occlusion`` (``window=64``, ``stride=8``, baseline 0)
+========================  ======================================================
+
+SmoothGrad's ``σ = 1.0`` is in the normalised input space (captum's default, the value
+behind the Poly-CAM paper's comparison); for ImageNet normalisation the value range is
+about ``[−2.1, 2.6]``, so ``σ`` is about 21% of it, the top of the 10–20% band Smilkov
+et al. recommend. Occlusion windows and strides larger than the image are clipped to its
+size (a 64×64 window on a 32×32 input occludes the whole input).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from medxai.cams.hooks import eval_mode
+from medxai.cams.layers import check_layer_names, discover_target_layers
+from medxai.cams.registry import register
+from medxai.cams.result import SaliencyResult
+from medxai.cams.targets import Targets, TargetSpec, resolve_targets
+from medxai.errors import DependencyError
+
+__all__ = [
+    "METHODS",
+    "LibraryExplainer",
+    "MethodSpec",
+    "class_logit",
+    "minmax_per_sample",
+    "require",
+]
+
+
+def require(package: str) -> Any:
+    """Import ``package`` or raise :class:`DependencyError` naming the extra to install."""
+    try:
+        return importlib.import_module(package)
+    except ImportError as error:
+        raise DependencyError(
+            f"this saliency method needs {package.split('.')[0]}: "
+            "pip install 'medxai[baselines]'"
+        ) from error
+
+
+def class_logit(logits: Tensor, classes: Tensor) -> Tensor:
+    """The logit of ``classes[i]`` for each row: ``logits[i, c]``; for one logit ``z``,
+    ``z`` for class 1 and ``−z`` for class 0."""
+    if logits.ndim == 1:
+        logits = logits[:, None]
+    return two_logit_view(logits).gather(1, classes.to(logits.device).long()[:, None])[:, 0]
+
+
+def two_logit_view(logits: Tensor) -> Tensor:
+    """``B×K`` logits unchanged for ``K > 1``; ``(−z, z)`` for a single logit ``z``."""
+    if logits.ndim == 1:
+        logits = logits[:, None]
+    return torch.cat([-logits, logits], dim=1) if logits.shape[1] == 1 else logits
+
+
+def minmax_per_sample(maps: Tensor) -> Tensor:
+    """``(m − min m) / (max m − min m)`` over each sample's map; constant maps → 0."""
+    flat = maps.flatten(1)
+    low = flat.amin(dim=1, keepdim=True)
+    span = flat.amax(dim=1, keepdim=True) - low
+    scaled = torch.where(span > 0, (flat - low) / span.clamp_min(1e-30), torch.zeros_like(flat))
+    return scaled.view_as(maps).clamp(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One comparison method: which library class, and its default settings."""
+
+    library: str  # "torchcam" or "captum"
+    cls: str  # class name in ``torchcam.methods`` or ``captum.attr``
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+METHODS: dict[str, MethodSpec] = {
+    "gradcam": MethodSpec("torchcam", "GradCAM"),
+    "gradcam++": MethodSpec("torchcam", "GradCAMpp"),
+    "smoothgradcam++": MethodSpec("torchcam", "SmoothGradCAMpp", {"num_samples": 4, "std": 0.3}),
+    "scorecam": MethodSpec("torchcam", "ScoreCAM", {"batch_size": 32}),
+    "sscam": MethodSpec("torchcam", "SSCAM", {"batch_size": 32, "num_samples": 35, "std": 2.0}),
+    "iscam": MethodSpec("torchcam", "ISCAM", {"batch_size": 32, "num_samples": 10}),
+    "layercam": MethodSpec("torchcam", "LayerCAM"),
+    "ixg": MethodSpec("captum", "InputXGradient"),
+    "ig": MethodSpec("captum", "IntegratedGradients", {"n_steps": 50, "batch_size": 64}),
+    "smoothgrad": MethodSpec(
+        "captum", "Saliency", {"nt_samples": 50, "stdevs": 1.0, "batch_size": 64}
+    ),
+    "occlusion": MethodSpec("captum", "Occlusion", {"window": 64, "stride": 8, "batch_size": 64}),
+}
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "gradcam++": ("gradcampp",),
+    "smoothgradcam++": ("smoothgradcampp",),
+    "ixg": ("inputxgradient",),
+    "ig": ("integratedgradients",),
+    "smoothgrad": ("sg",),
+}
+
+
+def _captum_attribute(
+    name: str, forward: Callable[[Tensor], Tensor], x: Tensor, target: Tensor, s: Mapping
+) -> Tensor:
+    """Run captum method ``name`` with settings ``s``; returns ``B×C×H×W`` attributions."""
+    attr = require("captum.attr")
+    if name == "ixg":
+        return attr.InputXGradient(forward).attribute(x, target=target)
+    if name == "ig":
+        return attr.IntegratedGradients(forward).attribute(
+            x, target=target, n_steps=s["n_steps"], internal_batch_size=s["batch_size"]
+        )
+    if name == "smoothgrad":
+        return attr.NoiseTunnel(attr.Saliency(forward)).attribute(
+            x,
+            target=target,
+            nt_type="smoothgrad",
+            nt_samples=s["nt_samples"],
+            stdevs=float(s["stdevs"]),
+            nt_samples_batch_size=s["batch_size"],
+        )
+    if name == "occlusion":
+        channels, height, width = x.shape[1:]
+        window = (channels, min(s["window"], height), min(s["window"], width))
+        stride = (channels, min(s["stride"], height), min(s["stride"], width))
+        return attr.Occlusion(forward).attribute(
+            x,
+            target=target,
+            sliding_window_shapes=window,
+            strides=stride,
+            baselines=0.0,
+            perturbations_per_eval=s["batch_size"],
+        )
+    raise ValueError(f"no captum adapter for {name!r}")
+
+
+class LibraryExplainer:
+    """A torchcam or captum method (see :data:`METHODS`) with medxai's call signature.
+
+    Args:
+        model: the classifier.
+        method: a key of :data:`METHODS`.
+        target_layers: torchcam methods: the feature layer (a name, or a list whose last
+            name is used); default the deepest discovered layer. ``feature_layer`` is an
+            alias.
+        input_size: spatial size of the dummy input used to discover the layer.
+        **options: overrides of the method's settings (see the module doc).
+
+    Raises:
+        TypeError: an option the method does not have.
+        DependencyError: torchcam/captum is not installed.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        method: str,
+        *,
+        target_layers: str | Sequence[str] | None = None,
+        feature_layer: str | None = None,
+        input_size: tuple[int, int] = (224, 224),
+        **options: Any,
+    ) -> None:
+        self.method = method
+        self.spec = METHODS[method]
+        if unknown := sorted(set(options) - set(self.spec.defaults)):
+            raise TypeError(
+                f"{method} has no option(s) {unknown}; options: {sorted(self.spec.defaults)}"
+            )
+        self.settings = {**self.spec.defaults, **options}
+        self.model = model
+        self._library = require(
+            "torchcam.methods" if self.spec.library == "torchcam" else "captum.attr"
+        )
+        self.feature_layer: str | None = None
+        if self.spec.library == "torchcam":
+            if feature_layer is None and target_layers is not None:
+                names = [target_layers] if isinstance(target_layers, str) else target_layers
+                feature_layer = list(names)[-1]
+            if feature_layer is None:
+                with eval_mode(model):
+                    feature_layer = discover_target_layers(model, input_size)[-1]
+            self.feature_layer = check_layer_names(model, [feature_layer])[0]
+
+    @property
+    def target_layers(self) -> list[str]:
+        """``[feature_layer]`` for torchcam methods; ``[]`` for input attributions."""
+        return [] if self.feature_layer is None else [self.feature_layer]
+
+    def __call__(self, x: Tensor, targets: Targets = None) -> SaliencyResult:
+        """Explain ``targets`` for ``x`` (``B×C×H×W``, normalised for the model)."""
+        if not isinstance(x, Tensor) or x.ndim != 4:
+            raise ValueError("expected a B×C×H×W tensor")
+        with eval_mode(self.model):
+            with torch.no_grad():
+                logits = self.model(x)
+            spec = resolve_targets(targets, logits)
+            if self.spec.library == "torchcam":
+                raw = self._torchcam_maps(x, spec)
+            else:
+                raw = self._captum_maps(x, spec)
+        raw = torch.nan_to_num(raw.detach().float())
+        if tuple(raw.shape[-2:]) != tuple(x.shape[-2:]):
+            raw = F.interpolate(raw, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        saliency = minmax_per_sample(raw)
+        return SaliencyResult(
+            saliency=saliency,
+            levels=[saliency],
+            targets=spec.classes.clone(),
+            scores=spec.score(logits.detach()).float(),
+            method=self.method,
+            settings={
+                **self.settings,
+                "library": self.spec.library,
+                "class": self.spec.cls,
+                "score": "class logit",
+                **({"feature_layer": self.feature_layer} if self.feature_layer else {}),
+            },
+        )
+
+    # -- torchcam ------------------------------------------------------------------------
+    def _sample_targets(self, spec: TargetSpec, batch: int) -> list[Callable[[Tensor], Tensor]]:
+        """One torchcam target per sample: a sample's output (``K``) → its class logit."""
+        if spec.fn is not None:
+            fn = spec.fn
+            return [lambda out, fn=fn: fn(out[None]).reshape(())] * batch
+        return [
+            lambda out, c=spec.classes[i : i + 1]: class_logit(out[None], c)[0]
+            for i in range(batch)
+        ]
+
+    def _torchcam_maps(self, x: Tensor, spec: TargetSpec) -> Tensor:
+        extractor_cls = getattr(self._library, self.spec.cls)
+        extractor = extractor_cls(
+            self.model, target_layer=self.feature_layer, input_shape=tuple(x.shape[1:]),
+            **self.settings,
+        )
+        try:
+            with torch.enable_grad():
+                x_in = x.detach().clone().requires_grad_(True)
+                out = self.model(x_in)
+                maps = extractor(
+                    scores=out, normalized=False, targets=self._sample_targets(spec, len(x))
+                )[0]
+        finally:
+            extractor.remove_hooks()
+            extractor.reset_hooks()
+        return maps[:, None] if maps.ndim == 3 else maps
+
+    # -- captum --------------------------------------------------------------------------
+    def _captum_maps(self, x: Tensor, spec: TargetSpec) -> Tensor:
+        if spec.fn is not None:
+            fn = spec.fn
+
+            def forward(inp: Tensor) -> Tensor:
+                return fn(self.model(inp)).reshape(-1, 1)
+
+            target = torch.zeros(len(x), dtype=torch.long)
+        else:
+
+            def forward(inp: Tensor) -> Tensor:
+                return two_logit_view(self.model(inp))
+
+            target = spec.classes
+        with torch.enable_grad():
+            attributions = _captum_attribute(
+                self.method,
+                forward,
+                x.detach().clone().requires_grad_(True),
+                target.to(x.device),
+                self.settings,
+            )
+        return attributions.sum(dim=1, keepdim=True)
+
+
+def _factory(method: str) -> Callable[..., LibraryExplainer]:
+    def build(model: nn.Module, **options: Any) -> LibraryExplainer:
+        return LibraryExplainer(model, method, **options)
+
+    build.__name__ = f"create_{method}"
+    build.__doc__ = f"Build the {method!r} comparison method (see medxai.cams.baselines)."
+    return build
+
+
+for _name in METHODS:
+    register(_name, *ALIASES.get(_name, ()))(_factory(_name))
