@@ -22,6 +22,7 @@ Problem paths are relative to the root (``train/XR_WRIST/...``), or ``file.csv:l
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +45,7 @@ from medxai.data.layout import (
     labeled_studies_csv,
     study_from_listed,
 )
-from medxai.data.mura_csv import read_image_paths, read_labeled_studies
+from medxai.data.mura_csv import CsvRow, read_image_paths, read_labeled_studies
 from medxai.data.records import ImageRecord, MuraIndex, Problem, natural_key
 from medxai.data.transforms import read_radiograph_png
 from medxai.errors import InputError
@@ -123,6 +124,17 @@ def _subdirs(folder: Path) -> list[os.DirEntry]:
         raise InputError(folder, "permission denied") from exc
 
 
+def _listing(root: Path, folder: str, problems: list[Problem]) -> list[os.DirEntry]:
+    """Entries of ``folder`` (not hidden); an unreadable folder is a problem, not an error."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e for e in entries if not e.name.startswith(".")]
+    except OSError as exc:
+        rel = Path(folder).relative_to(root).as_posix()
+        problems.append(Problem(rel, f"cannot list folder ({exc.strerror or exc}); skipped"))
+        return []
+
+
 def _looks_like_mura(folder: Path) -> bool:
     for split in SPLITS:
         if (folder / image_paths_csv(split)).is_file():
@@ -155,19 +167,37 @@ def _check_root(root: str | os.PathLike[str]) -> Path:
 # ---------------------------------------------------------------------------- images
 
 
+def _read_csv(
+    reader: Callable[[Path], list[CsvRow]], path: Path, problems: list[Problem]
+) -> list[CsvRow] | None:
+    """The rows of a CSV, or None (and a problem) when it cannot be read as text."""
+    try:
+        return reader(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(path.name, f"unreadable ({_one_line(exc)}); treated as missing"))
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, ImageParts]:
     """Every ``image<N>.png`` under ``root/split`` in MURA-shaped folders."""
     found: dict[str, ImageParts] = {}
     split_dir = root / split
     if not split_dir.is_dir():
         return found
-    for body_part in _subdirs(split_dir):
-        if not BODY_PART_RE.fullmatch(body_part.name):
+    for body_part in _listing(root, str(split_dir), problems):
+        if not BODY_PART_RE.fullmatch(body_part.name) or not body_part.is_dir():
             continue
-        for patient in _subdirs(Path(body_part.path)):
-            if not PATIENT_RE.fullmatch(patient.name):
+        for patient in _listing(root, body_part.path, problems):
+            if not PATIENT_RE.fullmatch(patient.name) or not patient.is_dir():
                 continue
-            for study in _subdirs(Path(patient.path)):
+            for study in _listing(root, patient.path, problems):
+                if not study.is_dir():
+                    continue
                 if not STUDY_RE.fullmatch(study.name):
                     if study.name.startswith("study"):
                         rel = f"{split}/{body_part.name}/{patient.name}/{study.name}"
@@ -176,11 +206,10 @@ def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, Im
                         ))
                     continue
                 parts = StudyParts(split, body_part.name, patient.name, study.name)
-                with os.scandir(study.path) as entries:
-                    for entry in entries:
-                        if IMAGE_RE.fullmatch(entry.name) and entry.is_file():
-                            image = ImageParts(parts, entry.name)
-                            found[image.rel] = image
+                for entry in _listing(root, study.path, problems):
+                    if IMAGE_RE.fullmatch(entry.name) and entry.is_file():
+                        image = ImageParts(parts, entry.name)
+                        found[image.rel] = image
     return found
 
 
@@ -198,8 +227,11 @@ def _collect_images(
         csv_path = root / image_paths_csv(split)
         if not csv_path.is_file():
             continue
+        rows = _read_csv(read_image_paths, csv_path, problems)
+        if rows is None:
+            continue
         listed_splits.append(split)
-        for row in read_image_paths(csv_path):
+        for row in rows:
             where = f"{csv_path.name}:{row.line}"
             parts = image_from_listed(row.fields[0])
             if parts is None:
@@ -254,8 +286,11 @@ def _read_labels(root: Path, problems: list[Problem]) -> _CsvLabels:
                     csv_path.name, "missing; labels taken from the study folder names"
                 ))
             continue
+        rows = _read_csv(read_labeled_studies, csv_path, problems)
+        if rows is None:
+            continue
         out.present.add(split)
-        for row in read_labeled_studies(csv_path):
+        for row in rows:
             where = f"{csv_path.name}:{row.line}"
             study = study_from_listed(row.fields[0])
             if study is None:
@@ -330,10 +365,7 @@ def header_problem(path: Path) -> str | None:
         with Image.open(path) as image:
             image.verify()
     except Exception as exc:  # Pillow raises many types on corrupt files
-        text = " ".join(str(exc).split())
-        return f"unreadable image ({type(exc).__name__}: {text})" if text else (
-            f"unreadable image ({type(exc).__name__})"
-        )
+        return f"unreadable image ({_one_line(exc)})"
     return None
 
 

@@ -196,3 +196,12 @@ def test_parent_folder_gets_a_hint(tmp_path: Path) -> None:
     mt.build_tree(tmp_path / "MURA-v1.1")
     with pytest.raises(InputError, match=r"did you mean .*MURA-v1\.1"):
         build_index(tmp_path)
+
+
+def test_unreadable_csv_falls_back_to_folder_scan(root: Path) -> None:
+    (root / "valid_image_paths.csv").write_bytes(b"\xff\xfe\x00garbage\x81\n")
+    index = build_index(root)
+    assert [p.path for p in index.problems] == ["valid_image_paths.csv"] * 2
+    assert index.problems[0].problem.startswith("missing; images found by scanning valid/")
+    assert index.problems[1].problem.startswith("unreadable (UnicodeDecodeError")
+    assert index.counts() == mt.EXPECTED_COUNTS
