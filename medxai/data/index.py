@@ -78,7 +78,7 @@ def build_index(
 
     candidates, seen_studies = _collect_images(base, on_disk, problems)
     labels = _read_labels(base, problems)
-    excluded = _reconcile_labels(base, candidates, labels, seen_studies, problems)
+    excluded = _reconcile_labels(candidates, labels, seen_studies, problems)
     kept = [p for p in candidates.values() if p.study.study_id not in excluded]
     if mode != "none":
         kept = _drop_unreadable(base, kept, mode, workers, problems)
@@ -223,6 +223,7 @@ def _collect_images(
     candidates: dict[str, ImageParts] = {}
     seen_studies = {p.study.study_id for p in on_disk.values()}
     listed_splits: list[str] = []
+    listed: set[str] = set()
     for split in SPLITS:
         csv_path = root / image_paths_csv(split)
         if not csv_path.is_file():
@@ -243,9 +244,10 @@ def _collect_images(
                 problems.append(Problem(
                     rel, f"listed in {csv_path.name} but lies under {parts.study.split}/"
                 ))
-            if rel in candidates:
+            if rel in listed:
                 problems.append(Problem(rel, f"listed more than once (again at {where})"))
                 continue
+            listed.add(rel)
             if rel not in on_disk:
                 problems.append(Problem(rel, f"listed at {where} but missing on disk"))
                 continue
@@ -319,7 +321,6 @@ def _split_present(root: Path, split: str) -> bool:
 
 
 def _reconcile_labels(
-    root: Path,
     candidates: dict[str, ImageParts],
     csv: _CsvLabels,
     seen_studies: set[str],
