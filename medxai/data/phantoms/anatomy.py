@@ -103,7 +103,7 @@ def _hand(scale: float, cy: float) -> tuple[dict[str, Capsule], list[Capsule]]:
         a = math.radians(ang)
         start = (base[0] + math.sin(a) * 0.9 * s, base[1] - math.cos(a) * 0.9 * s)
         soft.append(Capsule(p0=start, p1=tip, r=2.1 * radii[1]))
-    soft.append(Capsule(p0=(-0.02 * s, cy - 0.85 * s), p1=(0.0, cy - 0.05 * s), r=0.5 * s))
+    soft.append(Capsule(p0=(-0.03 * s, cy - 0.78 * s), p1=(0.0, cy - 0.3 * s), r=0.47 * s))
     return bones, soft
 
 

@@ -31,8 +31,8 @@ from medxai.data.phantoms.geometry import Capsule, View, solid, tube
 from medxai.data.phantoms.spec import StudySpec, ViewSpec
 
 MU_SOFT = 1.3
-MU_CORTEX = 13.0
-MU_MEDULLA = 2.2
+MU_CORTEX = 15.0
+MU_MEDULLA = 1.2
 MU_METAL = 150.0
 #: Bone radius (limb units) at which κ = 1.
 REFERENCE_RADIUS = 0.035
