@@ -205,3 +205,19 @@ def test_unreadable_csv_falls_back_to_folder_scan(root: Path) -> None:
     assert index.problems[0].problem.startswith("missing; images found by scanning valid/")
     assert index.problems[1].problem.startswith("unreadable (UnicodeDecodeError")
     assert index.counts() == mt.EXPECTED_COUNTS
+
+
+def test_odd_folders_and_backslash_paths(root: Path) -> None:
+    unlabeled = root / "train" / "XR_HAND" / "patient00009" / "study1"
+    unlabeled.mkdir(parents=True)
+    (unlabeled / "image1.png").write_bytes(b"")
+    (root / mt.WRIST_POSITIVE / "._image1.png").write_bytes(b"")  # macOS metadata file
+    (root / "train" / "README.txt").write_text("not a body part")
+    csv = root / "valid_image_paths.csv"
+    csv.write_text(csv.read_text().replace("/", "\\"))
+    index = build_index(root)
+    assert _problems(index) == [(
+        "train/XR_HAND/patient00009/study1",
+        "study folder name lacks the _positive/_negative suffix; skipped",
+    )]
+    assert index.counts() == mt.EXPECTED_COUNTS
