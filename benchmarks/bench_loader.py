@@ -82,8 +82,11 @@ def time_loader(
     torch.set_num_threads(1)
     dataset = MuraDataset(records, train=train, size=size)
     loader = DataLoader(
-        dataset, batch_size=batch_size, num_workers=workers,
-        persistent_workers=workers > 0, shuffle=False,
+        dataset,
+        batch_size=batch_size,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        shuffle=False,
     )
     iterator = iter(loader)
     next(iterator)  # warm-up: worker start-up is not loading speed
@@ -117,8 +120,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         records = write_images(Path(tmp), args.images)
         sizes = [read_radiograph_png(r.path).shape for r in records[:1]]
-        print(f"{args.images} gray PNGs, long side 512 px (first {sizes[0]}), "
-              f"output {args.size}×{args.size}, batch {args.batch_size}\n")
+        print(
+            f"{args.images} gray PNGs, long side 512 px (first {sizes[0]}), "
+            f"output {args.size}×{args.size}, batch {args.batch_size}\n"
+        )
         single = time_single_thread(records, args.size)
         print("| step (one thread) | images/s |")
         print("|---|---|")
@@ -130,7 +135,10 @@ def main() -> None:
         for train in (False, True):
             for workers in args.workers:
                 rate = time_loader(
-                    records, train=train, workers=workers, size=args.size,
+                    records,
+                    train=train,
+                    workers=workers,
+                    size=args.size,
                     batch_size=args.batch_size,
                 )
                 label = "0 (main process)" if workers == 0 else str(workers)
