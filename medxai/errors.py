@@ -18,22 +18,25 @@ class MedxaiError(Exception):
         return " ".join(super().__str__().split())
 
 
-class InputError(MedxaiError):
+class _PathError(MedxaiError):
+    """A problem with one path: the message is ``"<path>: <problem>"``."""
+
+    def __init__(self, path: str | PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type[_PathError], tuple[str, str]]:
+        # Keep the type across processes (DataLoader workers, DDP ranks re-raise pickled errors).
+        return (type(self), (self.path, self.problem))
+
+
+class InputError(_PathError):
     """A file or folder that cannot be used: ``"<path>: <problem>"``."""
 
-    def __init__(self, path: str | PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
-
-class OutputError(MedxaiError):
+class OutputError(_PathError):
     """An output location that cannot be written, or that already holds a result."""
-
-    def __init__(self, path: str | PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 class DependencyError(MedxaiError):
