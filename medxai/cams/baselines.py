@@ -190,6 +190,8 @@ class LibraryExplainer:
             name is used); default the deepest discovered layer. ``feature_layer`` is an
             alias.
         input_size: spatial size of the dummy input used to discover the layer.
+        seed: seeds the random noise of ``smoothgradcam++``, ``sscam`` and ``smoothgrad``
+            for each call (``None``: the global generator, unchanged).
         **options: overrides of the method's settings (see the module doc).
 
     Raises:
@@ -205,9 +207,11 @@ class LibraryExplainer:
         target_layers: str | Sequence[str] | None = None,
         feature_layer: str | None = None,
         input_size: tuple[int, int] = (224, 224),
+        seed: int | None = 0,
         **options: Any,
     ) -> None:
         self.method = method
+        self.seed = seed
         self.spec = METHODS[method]
         if unknown := sorted(set(options) - set(self.spec.defaults)):
             raise TypeError(
@@ -241,10 +245,13 @@ class LibraryExplainer:
             with torch.no_grad():
                 logits = self.model(x)
             spec = resolve_targets(targets, logits)
-            if self.spec.library == "torchcam":
-                raw = self._torchcam_maps(x, spec)
-            else:
-                raw = self._captum_maps(x, spec)
+            with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
+                if self.seed is not None:
+                    torch.manual_seed(self.seed)
+                if self.spec.library == "torchcam":
+                    raw = self._torchcam_maps(x, spec)
+                else:
+                    raw = self._captum_maps(x, spec)
         raw = torch.nan_to_num(raw.detach().float())
         if tuple(raw.shape[-2:]) != tuple(x.shape[-2:]):
             raw = F.interpolate(raw, size=x.shape[-2:], mode="bilinear", align_corners=False)
@@ -260,6 +267,7 @@ class LibraryExplainer:
                 "library": self.spec.library,
                 "class": self.spec.cls,
                 "score": "class logit",
+                "seed": self.seed,
                 **({"feature_layer": self.feature_layer} if self.feature_layer else {}),
             },
         )

@@ -67,7 +67,7 @@ def sensitivity_max(
         wanted = targets if target is None else target
         with torch.enable_grad():
             maps = explainer(batch, targets=wanted).saliency
-        maps = maps.to(batch).expand_as(batch)
+        maps = maps.to(batch).expand_as(batch).contiguous()  # captum calls .view
         return (maps,) if isinstance(inputs, tuple) else maps
 
     with torch.random.fork_rng(devices=[]):

@@ -15,7 +15,8 @@ compared with the map of the intact model:
 A method that passes the check has similarities that fall as more layers are randomised.
 
 Re-initialisation calls each submodule's own ``reset_parameters()`` (PyTorch's default
-initialisers; batch-norm statistics reset too) under a seeded generator.
+initialisers; batch-norm statistics reset too) under a seeded generator, one seed per
+step drawn from ``seed``.
 
 Default blocks: descend from the model through single parameter-holding children (e.g.
 a wrapper's ``.model``) to the first module with several; its parameter-holding children,
@@ -163,7 +164,7 @@ def cascading_randomisation(
             every step.
         blocks: names of the modules to randomise, top → down; default
             :func:`default_randomisation_blocks`.
-        seed: step ``j`` re-initialises with seed ``seed + j``.
+        seed: seeds the generator that draws one re-initialisation seed per step.
     """
     factories = _explainer_factories(methods, method_options or {})
     names = list(blocks) if blocks is not None else default_randomisation_blocks(model)
@@ -182,8 +183,11 @@ def cascading_randomisation(
         }
 
     maps = {method: [saliency] for method, saliency in explain_all().items()}
-    for j, name in enumerate(names):
-        randomise_module(modules[name], seed + j)
+    # large per-step seeds drawn from ``seed``: a small seed such as the one that built
+    # an untrained model would re-create the very same weights
+    step_seeds = torch.randint(2**62, (len(names),), generator=torch.Generator().manual_seed(seed))
+    for name, step_seed in zip(names, step_seeds.tolist()):
+        randomise_module(modules[name], step_seed)
         for method, saliency in explain_all().items():
             maps[method].append(saliency)
 

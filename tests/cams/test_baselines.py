@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -147,6 +148,34 @@ def test_cam_layer_defaults_to_the_last_spatial_layer() -> None:
     explainer = medxai.cams.create("layercam", Net(3), input_size=(16, 16))
     # the Sequential's output is the last ReLU's: either name is the same tensor
     assert explainer.target_layers in (["features"], ["features.4"])
+
+
+@pytest.mark.parametrize("name", ["smoothgrad", "smoothgradcam++"])
+def test_noisy_methods_are_seeded(name: str) -> None:
+    model = Net(3)
+    x = torch.randn(1, 2, 16, 16)
+    first = medxai.cams.create(name, model, seed=1, **FAST[name])(x).saliency
+    again = medxai.cams.create(name, model, seed=1, **FAST[name])(x).saliency
+    other = medxai.cams.create(name, model, seed=2, **FAST[name])(x).saliency
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+
+
+def test_import_without_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "for m in ('torchcam', 'captum'): sys.modules[m] = None\n"
+        "import medxai.cams\n"
+        "from medxai.errors import DependencyError\n"
+        "try:\n"
+        "    medxai.cams.create('gradcam', __import__('torch').nn.Linear(2, 2))\n"
+        "except DependencyError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "pip install 'medxai[baselines]'" in out.stdout
 
 
 def test_minmax_per_sample() -> None:

@@ -30,9 +30,9 @@ class ConstantLogits(nn.Module):
 
 
 class TinyCNN(nn.Module):
-    def __init__(self, classes: int = 3) -> None:
+    def __init__(self, classes: int = 3, in_channels: int = 1) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv1 = nn.Conv2d(in_channels, 4, 3, padding=1)
         self.conv2 = nn.Conv2d(4, 6, 3, padding=1)
         self.fc = nn.Linear(6, classes)
 

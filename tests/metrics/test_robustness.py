@@ -27,15 +27,15 @@ class InputMap:
 
 
 def test_constant_map_is_insensitive_and_identity_map_is_bounded() -> None:
-    model = TinyCNN()
-    x = torch.rand(2, 1, 6, 6) + 0.5
+    model = TinyCNN(in_channels=2)
+    x = torch.rand(2, 2, 6, 6) + 0.5  # two channels: the map is expanded to both
     zero = sensitivity_max(InputMap(constant=True), model, x, n_perturb_samples=4)
     assert zero.shape == (2,)
     assert torch.allclose(zero, torch.zeros(2))
     identity = InputMap()
     value = sensitivity_max(identity, model, x, targets=[2, 1], n_perturb_samples=4)
-    # ‖δ‖_F / ‖x‖_F with |δ| ≤ 0.02 per pixel
-    bound = 0.02 * 6 / x.flatten(1).norm(dim=1)
+    # ‖δ‖_F / ‖x‖_F of channel 0 with |δ| ≤ 0.02 per pixel
+    bound = 0.02 * 6 / x[:, 0].flatten(1).norm(dim=1)
     assert bool((value > 0).all()) and bool((value <= bound + 1e-6).all())
     # the fixed targets are repeated for every perturbed copy
     assert identity.seen_targets[-1].tolist() == [2] * 4 + [1] * 4

@@ -56,3 +56,15 @@ def test_randomisation_lowers_similarity_and_leaves_model_intact() -> None:
     figure = plot_cascading_randomisation(result)
     assert len(figure.axes) == 4
     matplotlib.pyplot.close(figure)
+
+
+def test_explicit_blocks_and_unknown_names() -> None:
+    import pytest
+
+    model = TinyCNN()
+    x = torch.randn(1, 1, 8, 8)
+    result = cascading_randomisation(model, x, {"grad": GradientMap}, targets=0, blocks=["fc"])
+    assert result.steps == ["fc"] and result.ssim.shape == (1, 2, 1)
+    assert not torch.equal(result.maps["grad"][0], result.maps["grad"][1])
+    with pytest.raises(ValueError, match="unknown modules"):
+        cascading_randomisation(model, x, {"grad": GradientMap}, blocks=["nope"])
