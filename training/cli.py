@@ -30,6 +30,11 @@ from medxai.errors import MedxaiError
 from training.datamodule import MuraDataModule
 from training.module import MONITOR, MuraClassifier
 
+#: The shipped configs (``mura_resnet50.yaml``, ``mura_resnet50_ddp.yaml``, ``demo_phantoms.yaml``).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+#: The demo's config: ``run_training(["--config", str(DEMO_CONFIG), "--data.root", ...])``.
+DEMO_CONFIG = CONFIG_DIR / "demo_phantoms.yaml"
+
 #: Trainer defaults: the recipe on one device.
 TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 50,
@@ -86,13 +91,13 @@ def fit(cli: MedxaiTrainCLI) -> Path:
     cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=cli.config.get("ckpt_path"))
     callback = cli.trainer.checkpoint_callback
     best = getattr(callback, "best_model_path", "") or getattr(callback, "last_model_path", "")
-    return Path(best) if best else Path()
+    return Path(best).resolve() if best else Path()
 
 
 def run_training(args: Sequence[str]) -> Path:
     """Train as ``python train.py *args`` does and return the best checkpoint's path.
 
-    The path is that of the checkpoint with the highest ``val/study_kappa`` (or
+    The path (absolute) is that of the checkpoint with the highest ``val/study_kappa`` (or
     ``last.ckpt`` if no epoch produced a finite kappa). Raises
     :class:`~medxai.errors.MedxaiError` for user errors; an invalid option exits via
     ``SystemExit`` as the parser does.

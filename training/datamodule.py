@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 from torch.utils.data import DataLoader
 
 from medxai.data.mura import ImageRecord, MuraDataset, build_index
@@ -60,7 +61,7 @@ class MuraDataModule(pl.LightningDataModule):
         num_workers: DataLoader worker processes.
         body_parts: keep only these body parts (``["XR_WRIST"]`` or ``["wrist"]``); all
             when ``None``.
-        pin_memory: pin host memory (useful on GPU).
+        pin_memory: pin host memory (only takes effect when CUDA is available).
         persistent_workers: keep workers alive between epochs (only when workers > 0).
         mean, std: normalisation (ImageNet by default, as for the pretrained backbones).
     """
@@ -138,7 +139,7 @@ class MuraDataModule(pl.LightningDataModule):
             batch_size=self.batch_size,
             shuffle=shuffle,
             num_workers=workers,
-            pin_memory=self.pin_memory,
+            pin_memory=self.pin_memory and torch.cuda.is_available(),
             persistent_workers=self.persistent_workers and workers > 0,
         )
 
