@@ -60,105 +60,114 @@ class EvaluationModule(pl.LightningModule):
             opts: dict[str, Any] = {}
             if method == "cam" or method in POLYCAM_METHODS:
                 opts["input_size"] = (self.input_size, self.input_size)
+            if method in POLYCAM_METHODS:
+                opts["batch_size"] = int(self.options.forward_batch)
             if method in POLYCAM_METHODS and self.options.channel_budget is not None:
                 opts["channel_budget"] = int(self.options.channel_budget)
             self._explainers[method] = cams.create(method, self.classifier, **opts)
         return self._explainers[method]
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int) -> BatchOutput:
-        x: Tensor = batch["x"]
-        with torch.no_grad():
-            logits = self.classifier(x)
+        """Explain and measure every pending (image, method) pair of the batch.
+
+        Each image goes through the classifier, the explainers and the metrics on its
+        own (a batch of one; the explainers and metrics batch their own inner passes), so
+        its row does not depend on which images share its batch or its rank: one process
+        and many give the same table.
+        """
         from medxai.cams.targets import class_probability
 
-        targets = measures.explained_targets(logits, self.options.explain_target)
-        scores = class_probability(logits, targets).cpu()
         output = BatchOutput()
-        for method in self.options.methods:
-            pick = [j for j, i in enumerate(batch["index"]) if method in self.work[i].methods]
-            if pick:
-                self._measure(method, batch, pick, x, targets, scores, output)
+        for j, index in enumerate(batch["index"]):
+            item = self.work[index]
+            x = batch["x"][j : j + 1]
+            with torch.no_grad():
+                logits = self.classifier(x)
+            target = measures.explained_targets(logits, self.options.explain_target)
+            score = float(class_probability(logits, target)[0])
+            for method in self.options.methods:
+                if method in item.methods:
+                    truth = (batch["annotation"][j], batch["cast"][j])
+                    self._measure(method, item, x, target, score, truth, output)
         return output
 
     def _measure(
         self,
         method: str,
-        batch: dict[str, Any],
-        pick: list[int],
+        item: WorkItem,
         x: Tensor,
-        targets: Tensor,
-        scores: Tensor,
+        target: Tensor,
+        score: float,
+        truth: tuple[Any, Any],
         output: BatchOutput,
     ) -> None:
+        """One row (and its curves) for ``item`` explained by ``method``; ``x`` is ``1×C×S×S``."""
         opts = self.options
         wanted = set(opts.metrics)
-        index = torch.as_tensor(pick, device=x.device)
-        xs, ts = x[index], targets[pick]
-        items = [self.work[batch["index"][j]] for j in pick]
         explainer = self.explainer(method)
         start = time.perf_counter()
         with torch.enable_grad():  # gradient-based methods need it; the others ignore it
-            result = explainer(xs, targets=ts)
-        seconds = (time.perf_counter() - start) / len(pick)
+            result = explainer(x, targets=target)
+        seconds = time.perf_counter() - start
         saliency = result.saliency.detach()
-        values: list[dict[str, Any]] = [{} for _ in pick]
+        values: dict[str, Any] = {}
 
         if wanted & {"insertion", "deletion"}:
             rows, ins, dele = measures.faithfulness(
-                self.classifier, xs, saliency, ts, steps=self.steps, batch_size=opts.forward_batch
-            )
-            for k, item in enumerate(items):
-                values[k].update(rows[k])
-                for kind, curve in (("insertion", ins[k]), ("deletion", dele[k])):
-                    if kind in wanted:
-                        output.curves.append(
-                            {
-                                "image": item.image,
-                                "method": method,
-                                "kind": kind,
-                                "values": format_curve(curve.tolist()),
-                            }
-                        )
-        if "confidence" in wanted:
-            rows = measures.confidence(
-                self.classifier, xs, saliency, ts, batch_size=opts.forward_batch
-            )
-            for k, row in enumerate(rows):
-                values[k].update(row)
-        if "sensitivity-max" in wanted:
-            rows = measures.sensitivity(
-                explainer,
                 self.classifier,
-                xs,
-                ts,
-                [item.image for item in items],
-                seed=opts.seed,
-                radius=opts.sensitivity_radius,
-                samples=opts.sensitivity_samples,
+                x,
+                saliency,
+                target,
+                steps=self.steps,
+                batch_size=opts.forward_batch,
             )
-            for k, row in enumerate(rows):
-                values[k].update(row)
+            values.update(rows[0])
+            for kind, curve in (("insertion", ins[0]), ("deletion", dele[0])):
+                if kind in wanted:
+                    output.curves.append(
+                        {
+                            "image": item.image,
+                            "method": method,
+                            "kind": kind,
+                            "values": format_curve(curve.tolist()),
+                        }
+                    )
+        if "confidence" in wanted:
+            values.update(
+                measures.confidence(
+                    self.classifier, x, saliency, target, batch_size=opts.forward_batch
+                )[0]
+            )
+        if "sensitivity-max" in wanted:
+            values.update(
+                measures.sensitivity(
+                    explainer,
+                    self.classifier,
+                    x,
+                    target,
+                    [item.image],
+                    seed=opts.seed,
+                    radius=opts.sensitivity_radius,
+                    samples=opts.sensitivity_samples,
+                )[0]
+            )
         if "localisation" in wanted:
-            for k, j in enumerate(pick):
-                values[k].update(
-                    measures.localisation(saliency[k], batch["annotation"][j], batch["cast"][j])
-                )
+            values.update(measures.localisation(saliency[0], *truth))
 
-        for k, (j, item) in enumerate(zip(pick, items)):
-            record = item.record
-            output.rows.append(
-                {
-                    "image": item.image,
-                    "split": record.split,
-                    "body_part": record.body_part,
-                    "patient": record.patient,
-                    "study": record.study_id,
-                    "label": int(record.label),
-                    "method": method,
-                    "target": int(targets[j]),
-                    "score": float(scores[j]),
-                    "approximate": bool(result.approximate),
-                    "seconds": seconds,
-                    **values[k],
-                }
-            )
+        record = item.record
+        output.rows.append(
+            {
+                "image": item.image,
+                "split": record.split,
+                "body_part": record.body_part,
+                "patient": record.patient,
+                "study": record.study_id,
+                "label": int(record.label),
+                "method": method,
+                "target": int(target[0]),
+                "score": score,
+                "approximate": bool(result.approximate),
+                "seconds": seconds,
+                **values,
+            }
+        )
