@@ -65,6 +65,13 @@ class PolyCAM(HookedExplainer):
         autocast: ``"bf16"`` (or ``"fp16"``) to run every forward pass under autocast.
         intermediate: also return the unfused layer maps (``result.intermediate``).
         input_size: spatial size of the dummy input used to discover target layers.
+
+    Calling ``explainer(x, targets)`` accepts the targets of
+    :mod:`medxai.cams.targets`; a callable target must score each row of the logits on
+    its own (masked copies of different samples share a batch). The result holds the
+    levels ``O_l`` deep → shallow (``saliency`` is the last), and ``settings`` records the
+    options and the work done (``baseline_passes``, ``masked_passes``,
+    ``masked_forward_calls``, ``shared_constant_channels``).
     """
 
     def __init__(
