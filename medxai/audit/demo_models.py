@@ -1,0 +1,133 @@
+"""Phantom data sets and small demo classifiers, cached on disk by configuration hash.
+
+The audit notebooks need trained models. Training one on phantoms takes minutes on a
+CPU, so both the data set and the checkpoint are kept under a cache folder, in
+sub-folders named by the first 16 hex digits of the SHA-256 of the configuration (as
+sorted JSON, with :data:`CACHE_VERSION`). A second call with the same configuration
+returns the cached path at once; a changed knob gives a new key. Every entry is built in
+a temporary sibling folder and renamed into place when complete, so an interrupted run
+leaves nothing half-written behind.
+
+Training is ``python train.py`` (:func:`training.cli.run_training`) with every option on
+the command line, so a demo model is an ordinary medxai checkpoint
+(:func:`medxai.checkpoint.load_classifier` reads it). The checkpoint kept is the last
+epoch's (the cosine schedule ends at a small learning rate; on a small validation split
+the "best kappa" epoch is mostly noise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medxai.atomic import staged_dir
+from medxai.data.phantoms import PhantomConfig, generate
+
+#: Bumped when the meaning of a cached entry changes.
+CACHE_VERSION = 1
+#: Environment variable naming the default cache folder.
+CACHE_ENV = "MEDXAI_NB_CACHE"
+#: File name of the checkpoint inside a model's cache entry.
+CHECKPOINT_NAME = "model.ckpt"
+
+
+def default_cache_dir() -> Path:
+    """``$MEDXAI_NB_CACHE``, else ``~/.cache/medxai/notebooks``."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "medxai" / "notebooks"
+
+
+def config_key(config: Any) -> str:
+    """First 16 hex digits of SHA-256 over the sorted JSON of ``config`` (a dataclass)."""
+    payload = {"version": CACHE_VERSION, "config": asdict(config)}
+    text = json.dumps(payload, sort_keys=True, default=list)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DemoModelConfig:
+    """A small classifier trained from scratch on phantoms (CPU, minutes).
+
+    ``phantoms`` says what the training data are (e.g. the planted cast shortcut);
+    the other fields are the training options passed to ``train.py``.
+    """
+
+    phantoms: PhantomConfig = field(default_factory=PhantomConfig)
+    arch: str = "resnet18"
+    size: int = 64
+    epochs: int = 8
+    batch_size: int = 32
+    lr: float = 1e-3
+    rotation: float = 10.0
+    seed: int = 0
+
+
+def phantom_dataset(config: PhantomConfig, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The phantom data set of ``config``, generated once under ``cache_dir/phantoms-<key>``."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    target = root / f"phantoms-{config_key(config)}"
+    if not (target / "phantoms.json").is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        generate(target, config, force=target.exists())
+    return target
+
+
+def train_arguments(config: DemoModelConfig, data_root: Path, runs: Path) -> list[str]:
+    """The ``train.py`` command line of ``config`` (no config file: every option given)."""
+    return [
+        "--seed_everything", str(config.seed),
+        "--model.arch", config.arch,
+        "--model.weights", "null",
+        "--model.lr", str(config.lr),
+        "--model.weight_decay", "1e-5",
+        "--model.loss_weighting", "global",
+        "--data.root", str(data_root),
+        "--data.size", str(config.size),
+        "--data.rotation", str(config.rotation),
+        "--data.batch_size", str(config.batch_size),
+        "--data.num_workers", "0",
+        "--data.pin_memory", "false",
+        "--trainer.accelerator", "cpu",
+        "--trainer.devices", "1",
+        "--trainer.max_epochs", str(config.epochs),
+        "--trainer.log_every_n_steps", "5",
+        "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false",
+        "--trainer.logger.class_path", "pytorch_lightning.loggers.CSVLogger",
+        "--trainer.logger.init_args.save_dir", str(runs),
+        "--trainer.logger.init_args.name", "demo",
+    ]
+
+
+def demo_checkpoint(
+    config: DemoModelConfig, cache_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Path of the checkpoint of ``config``: trained once, then read from the cache.
+
+    The entry ``cache_dir/model-<key>/`` holds ``model.ckpt`` (the last epoch) and
+    ``config.json`` (the configuration it was trained with).
+    """
+    from training.cli import run_training
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    target = root / f"model-{config_key(config)}"
+    checkpoint = target / CHECKPOINT_NAME
+    if checkpoint.is_file():
+        return checkpoint
+    data = phantom_dataset(config.phantoms, root)
+    with staged_dir(target, force=target.exists()) as tmp:
+        best = run_training(train_arguments(config, data, tmp / "runs"))
+        last = best.parent / "last.ckpt"
+        shutil.copyfile(last if last.is_file() else best, tmp / CHECKPOINT_NAME)
+        shutil.rmtree(tmp / "runs", ignore_errors=True)
+        (tmp / "config.json").write_text(
+            json.dumps(asdict(config), indent=1, sort_keys=True, default=list) + "\n"
+        )
+    return checkpoint
