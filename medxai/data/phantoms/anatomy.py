@@ -139,7 +139,7 @@ def template(body_part: str) -> Anatomy:
         axis = Capsule(p0=(0.0, -0.25), p1=(0.0, 0.95), r=0.27)
         return Anatomy(bones, tuple(soft), axis, sites, ("radius", "ulna"))
     if body_part == "XR_HAND":
-        bones, soft = _hand(0.24, 0.27)
+        bones, soft = _hand(0.27, 0.3)
         bones.update(_forearm_bones(0.45, 0.8, 0.03, 0.06))
         soft.append(Capsule(p0=(0.0, 0.3), p1=(0.0, 0.8), r=0.16))
         sites = {"d2_mc": (0.3, 0.75), "d3_mc": (0.3, 0.75), "d4_mc": (0.3, 0.75),

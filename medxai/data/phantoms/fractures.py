@@ -6,7 +6,7 @@ Geometry (limb frame, at the fracture point ``pf`` at ``t`` along the bone, loca
 signed distance to the line and ``w = (p − pf)·m`` the position along it.
 
 - Lucent line: bone attenuation is multiplied by ``1 − depth`` where
-  ``|s + jag(w)| < gap/2`` (at least 1.2 pixels wide), over the part of the bone the line
+  ``|s + jag(w)| < gap/2`` (at least 1.5 pixels wide), over the part of the bone the line
   crosses (``extent``, starting from the cortex on ``start_side``).
 - Step and angulation: the two sides are pulled apart sideways by ``±displacement·r/2``
   and rotated by ``±angulation/2`` about ``pf``; both fade to zero at ``|s| = 1.6 r``,
@@ -65,7 +65,7 @@ def geometry(bone: Capsule, spec: FractureSpec, pixel: float) -> FractureGeometr
     m = _rot(q, spec.line_angle_deg)
     n = _rot(a, spec.line_angle_deg)
     r_line = r / max(math.cos(math.radians(spec.line_angle_deg)), 0.6)
-    gap = max(spec.gap * r, 1.2 * pixel)
+    gap = max(spec.gap * r, 1.5 * pixel)
     chip = None
     if spec.fragment:
         side = spec.fragment_side

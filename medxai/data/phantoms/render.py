@@ -6,8 +6,9 @@ Intensity model (a transmission radiograph displayed with bone white):
 + L_cast + μ_metal·L_metal) + A_marker``
 
 with path lengths ``L`` in limb units (see :mod:`.geometry`), soft tissue as the union
-(maximum) of its capsules and ``κ`` normalising the zoom so a finger and a hand look
-alike in density. The detector shows ``I = 1 − exp(−exposure·A)``, displayed as
+(maximum) of its capsules and ``κ = 0.035 / mean radius of the long bones`` normalising
+the zoom so a finger and a hand look alike in density. The detector shows
+``I = 1 − exp(−exposure·A)``, displayed as
 ``P = background + (1 − background)·I^γ`` with a small heel-effect gradient, then blurred
 (Gaussian, ``blur`` pixels), given signal-dependent noise and quantised to 8 bits.
 
@@ -129,7 +130,7 @@ def render(
     detector = rng.standard_normal((size, size))
     heel = rng.uniform(-1, 1, size=2)
 
-    kappa = REFERENCE_RADIUS / float(np.median([c.r for c in anatomy.bones.values()]))
+    kappa = REFERENCE_RADIUS / float(np.mean([anatomy.bones[b].r for b in anatomy.long_bones]))
     full = (slice(0, size), slice(0, size))
     u, v = view.limb_grid(*full)
     soft = np.zeros((size, size))
