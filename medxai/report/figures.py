@@ -41,7 +41,10 @@ def panels_for(analysis: ImageAnalysis, threshold: float, styles: dict) -> Image
         styles=styles,
         regions=analysis.regions,
         spacing_mm=image.pixel_spacing_mm,
-        caption=verdict_text(analysis.probability, threshold),
+        caption=(
+            f"{verdict_text(analysis.probability, threshold)}"
+            f" · maps: evidence for '{analysis.explained_class}'"
+        ),
     )
 
 

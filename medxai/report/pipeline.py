@@ -30,6 +30,10 @@ METRICS: dict[str, tuple[str, Any]] = {
 }
 
 
+#: A map whose maximum is at most this is reported as empty.
+EMPTY_MAP = 1e-6
+
+
 @dataclass(frozen=True)
 class MethodSpec:
     """One saliency method as the report runs it."""
@@ -52,6 +56,7 @@ class ImageAnalysis:
     shapes: list[Any]
     regions: list[Region]
     metrics: dict[str, dict[str, float | bool]] | None  # method label → metric → value
+    notes: list[str] = field(default_factory=list)  # e.g. an empty map
 
 
 @dataclass
@@ -109,6 +114,11 @@ def abnormal_probability(logits: torch.Tensor, class_names: Sequence[str]) -> fl
     return float(torch.softmax(logits, 0)[abnormal_index(class_names, logits.numel())])
 
 
+def class_name(class_names: Sequence[str], index: int) -> str:
+    """The name of class ``index`` (``"class <i>"`` when unnamed)."""
+    return class_names[index] if 0 <= index < len(class_names) else f"class {index}"
+
+
 def to_original_geometry(saliency: torch.Tensor, height: int, width: int) -> np.ndarray:
     """A ``1×1×S×S`` (or ``S×S``) map resized bilinearly to ``H×W``, clipped to [0, 1]."""
     grid = saliency.detach().float().cpu().reshape(1, 1, *saliency.shape[-2:])
@@ -161,12 +171,9 @@ def analyse_study(
                 logits = model(x)
             probability = abnormal_probability(logits[0], classifier.class_names)
             names = list(classifier.class_names)
-            if target == "abnormal":
-                cls = abnormal_index(names, logits.reshape(1, -1).shape[1])
-                explained = "abnormal"
-            else:
-                cls = None
-                explained = "abnormal" if probability >= classifier.threshold else "normal"
+            cls = abnormal_index(names, logits.reshape(1, -1).shape[1])
+            if target != "abnormal":
+                cls = None  # each method explains the predicted class
             maps, results = {}, {}
             for spec in methods:
                 bar.set_description(f"{image.name} · {spec.label}")
@@ -176,11 +183,17 @@ def analyse_study(
                     result.saliency[0], image.height, image.width
                 )
                 bar.update(1)
+            explained = class_name(names, int(results[methods[0].label].targets[0]))
             shapes = list(annotations.get(image.name, []))
             metrics = None
             if shapes:
                 mask = annotation_mask(shapes, image.height, image.width)
                 metrics = {label: localisation(m, mask) for label, m in maps.items()}
+            notes = [
+                f"{label}: the map is empty (no evidence for '{explained}' found)"
+                for label, m in maps.items()
+                if float(m.max()) <= EMPTY_MAP
+            ]
             regions = salient_regions(maps[methods[-1].label], k=top_regions)
             analyses.append(
                 ImageAnalysis(
@@ -192,6 +205,7 @@ def analyse_study(
                     shapes=shapes,
                     regions=regions,
                     metrics=metrics,
+                    notes=notes,
                 )
             )
     finally:

@@ -26,8 +26,16 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}"
+    env.filters["metric"] = format_metric
     env.filters["num"] = lambda v, digits=2: "—" if v is None else f"{float(v):.{digits}f}"
     return env
+
+
+def format_metric(value: Any) -> str:
+    """A metric value: whole numbers without decimals, others with three."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
 
 
 def data_uri(png: bytes) -> str:

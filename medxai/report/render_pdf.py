@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from textwrap import wrap
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from medxai.report.pipeline import METRICS
+from medxai.report.render_html import format_metric
 
 #: A4 portrait, inches.
 PAGE = (8.27, 11.69)
@@ -48,19 +50,20 @@ def _summary_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("head", "Model"),
         ("text", f"{model['checkpoint']}: {model['arch']}, input {model['input_size']} px"),
     ]
-    for group, values in (model.get("metrics") or {}).items():
-        if isinstance(values, Mapping):
-            shown = ", ".join(
-                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items()
-            )
-            lines.append(("text", f"{group}: {shown}"))
+    validation = model.get("validation")
+    if validation:
+        epoch = "" if validation["epoch"] is None else f" (epoch {validation['epoch']})"
+        shown = ", ".join(f"{k} {format_metric(v)}" for k, v in validation["metrics"].items())
+        lines.append(("text", f"Validation {validation['group'] or ''}{epoch}:"))
+        lines += [("muted", chunk) for chunk in wrap(shown, 110)]
     lines.append(("head", "Explanations"))
     lines.append(
         ("text", f"Maps show evidence for '{expl['explained_class']}', on {expl['device']}.")
     )
     for m in expl["methods"]:
         budget = m["settings"].get("channel_budget")
-        extra = f" ({budget} channels per layer)" if budget else ""
+        plural = "s" if budget != 1 else ""
+        extra = f" ({budget} channel{plural} per layer)" if budget else ""
         lines.append(("text", f"{m['label']}: {m['mode']}{extra}"))
     lines.append(("muted", f"Colour scale '{expl['colormap']}': dark = none, bright = strongest."))
     if summary["warnings"]:

@@ -114,7 +114,7 @@ def image_entry(
             for r in analysis.regions
         ],
         "figures": dict(figures),
-        "warnings": list(image.warnings),
+        "warnings": [*image.warnings, *analysis.notes],
     }
 
 
@@ -149,9 +149,31 @@ def input_entries(inputs: StudyInputs, checkpoint: Path) -> list[dict[str, Any]]
     return entries
 
 
+def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:
+    """The validation metrics of the checkpoint's own weights.
+
+    A checkpoint holds ``{"latest": {...}, "best": {...}}``; the group whose ``epoch`` is
+    the checkpoint's epoch is chosen (else ``best``, else ``latest``, else a flat dict).
+    """
+    groups = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
+    chosen = next(
+        (k for k, v in groups.items() if epoch is not None and v.get("epoch") == epoch), None
+    )
+    chosen = chosen or ("best" if "best" in groups else "latest" if "latest" in groups else None)
+    values = (
+        dict(groups[chosen])
+        if chosen
+        else {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
+    )
+    if not values:
+        return None
+    return {"group": chosen, "epoch": values.pop("epoch", epoch), "metrics": values}
+
+
 def model_entry(classifier: Any, checkpoint: Path) -> dict[str, Any]:
     """The model's identity and its validation metrics from the checkpoint."""
     provenance = dict(classifier.provenance or {})
+    metrics = dict(classifier.metrics or {})
     return {
         "checkpoint": checkpoint.name,
         "arch": classifier.arch,
@@ -160,8 +182,9 @@ def model_entry(classifier: Any, checkpoint: Path) -> dict[str, Any]:
         "std": list(classifier.std),
         "class_names": list(classifier.class_names),
         "threshold": classifier.threshold,
-        "metrics": dict(classifier.metrics or {}),
+        "metrics": metrics,
         "epoch": provenance.get("epoch"),
+        "validation": validation_metrics(metrics, provenance.get("epoch")),
     }
 
 
@@ -181,7 +204,7 @@ def build_summary(
     warnings = list(inputs.warnings)
     warnings += [f"{p.name}: skipped ({reason})" for p, reason in inputs.skipped]
     for a in analysis.images:
-        warnings += [f"{a.image.name}: {w}" for w in a.image.warnings]
+        warnings += [f"{a.image.name}: {w}" for w in [*a.image.warnings, *a.notes]]
     if inputs.annotation_path is None:
         warnings.append("no annotation file: the localisation table is empty")
     study: dict[str, Any] = {
@@ -205,7 +228,11 @@ def build_summary(
         "model": model_entry(inputs.classifier, checkpoint),
         "explanation": {
             "device": analysis.device,
-            "explained_class": analysis.images[0].explained_class,
+            "explained_class": (
+                analysis.images[0].explained_class
+                if len({a.explained_class for a in analysis.images}) == 1
+                else "each image's predicted class"
+            ),
             "methods": [method_entry(spec, analysis) for spec in analysis.methods],
             "colormap": SALIENCY_CMAP,
             "regions": {"method": REGION_METHOD, "top_k": top_regions},

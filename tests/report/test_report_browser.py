@@ -57,7 +57,7 @@ def escaped_report(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Pa
         "--out",
         str(out),
         "--channel-budget",
-        "2",
+        "1",
         "--regions",
         "1",
         "--show-identifiers",

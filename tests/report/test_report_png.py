@@ -71,11 +71,11 @@ def test_model_identity_and_methods(png_report) -> None:
     methods = {m["label"]: m for m in summary["explanation"]["methods"]}
     assert list(methods) == ["CAM", "PCAM±"]
     assert methods["PCAM±"]["mode"] == "fast" and methods["PCAM±"]["approximate"] is True
-    assert methods["PCAM±"]["settings"]["channel_budget"] == 2
+    assert methods["PCAM±"]["settings"]["channel_budget"] == 1
     assert methods["CAM"]["mode"] == "exact"
     assert summary["explanation"]["device"] == "cpu"
     html = png_report.html.read_text(encoding="utf-8")
-    assert "fast (2 channels per layer)" in html
+    assert "fast (1 channel per layer)" in html
 
 
 def test_inputs_have_paths_and_checksums(png_report, png_study: Path, tiny_checkpoint) -> None:
