@@ -1,0 +1,117 @@
+"""``medxai demo``: phantom radiographs → a short CPU training run → a review report.
+
+The demo folder (default ``./medxai-demo``) holds ``phantoms/`` (the data set, reused
+when a previous demo wrote it with the same settings), ``runs/`` (training logs and
+checkpoints, one version folder per run) and ``report/`` (replaced on every run: it is
+the demo's own output). The last line printed is the path of ``report.html``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from medxai.errors import MedxaiError
+
+#: Where the demo writes when ``--out`` is not given.
+DEFAULT_OUT = Path("medxai-demo")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` sub-command."""
+    p = subparsers.add_parser(
+        "demo",
+        help="phantoms → short CPU training → a report (the README's first command)",
+        description=(
+            "Generate phantom radiographs, train the demo configuration "
+            "(configs/demo_phantoms.yaml) on the CPU, and write a review report on one "
+            "abnormal, annotated validation study. Prints the path of report.html."
+        ),
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"demo folder (default ./{DEFAULT_OUT})")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="phantom and training seed")
+    p.add_argument("--max-epochs", type=int, default=None, metavar="N",
+                   help="override the demo config's epochs (fewer: faster, less accurate)")
+    p.set_defaults(func=run)
+
+
+def _phantoms(out: Path, seed: int) -> Path:
+    """The demo's phantom data set, generated unless an identical one is already there."""
+    from medxai.data.phantoms import PhantomConfig, generate
+    from medxai.data.phantoms.writer import FORMAT_VERSION
+
+    config = PhantomConfig(seed=seed)
+    root = out / "phantoms"
+    recorded = root / "phantoms.json"
+    if recorded.is_file():
+        wanted = {"version": FORMAT_VERSION, "config": json.loads(json.dumps(asdict(config)))}
+        try:
+            meta = json.loads(recorded.read_text())
+            same = {key: meta.get(key) for key in wanted} == wanted
+        except (OSError, ValueError):
+            same = False
+        if same:
+            print(f"[demo] reusing phantoms in {root}", file=sys.stderr)
+            return root
+    print(f"[demo] generating phantoms in {root}", file=sys.stderr)
+    generate(root, config, force=True)
+    return root
+
+
+def _train(out: Path, data_root: Path, seed: int, max_epochs: int | None) -> Path:
+    """Train the demo config on ``data_root``; the best checkpoint's path."""
+    from training.cli import DEMO_CONFIG, run_training
+
+    if not DEMO_CONFIG.is_file():
+        raise MedxaiError(
+            f"{DEMO_CONFIG}: demo config not found; install medxai from its source tree"
+        )
+    args = [
+        "--config", str(DEMO_CONFIG),
+        "--data.root", str(data_root),
+        "--seed_everything", str(seed),
+        "--trainer.logger.init_args.save_dir", str(out / "runs"),
+    ]
+    if max_epochs is not None:
+        args += ["--trainer.max_epochs", str(max_epochs)]
+    print("[demo] training configs/demo_phantoms.yaml on the CPU", file=sys.stderr)
+    best = run_training(args)
+    if not best.is_file():
+        raise MedxaiError(f"{out / 'runs'}: training wrote no checkpoint")
+    return best
+
+
+def pick_study(data_root: Path) -> Path:
+    """The first abnormal validation study (in sorted order) whose images carry annotations."""
+    for study in sorted((data_root / "valid").glob("XR_*/patient*/study*_positive")):
+        path = study / "annotations.json"
+        try:
+            shapes = json.loads(path.read_text()).get("images", {})
+        except (OSError, ValueError):
+            continue
+        if any(shapes.values()):
+            return study
+    raise MedxaiError(f"{data_root / 'valid'}: no abnormal study with annotations")
+
+
+def run(args: argparse.Namespace) -> int:
+    from medxai.report import ReportOptions, build_report
+
+    start = time.perf_counter()
+    out: Path = args.out.resolve()
+    data_root = _phantoms(out, args.seed)
+    checkpoint = _train(out, data_root, args.seed, args.max_epochs)
+    study = pick_study(data_root)
+    print(f"[demo] reporting on {study.relative_to(data_root)}", file=sys.stderr)
+    result = build_report(
+        ReportOptions(study=study, checkpoint=checkpoint, out=out / "report", device="cpu",
+                      force=True)
+    )
+    print(f"[demo] done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    print(result.html)
+    return 0
