@@ -33,6 +33,8 @@ from medxai.viz.scalebar import draw_scale_bar
 
 #: Longest side, in pixels, of an image as drawn in a figure (larger ones are downsampled).
 DISPLAY_MAX_PX = 900
+#: Longest side, in pixels, of a zoomed crop as drawn.
+ZOOM_MAX_PX = 400
 #: Colour of the salient-region boxes (light grey, dashed: neutral in colour and in print).
 REGION_COLOR = "#e0e0e0"
 
@@ -79,29 +81,37 @@ def display_array(array: np.ndarray, max_px: int = DISPLAY_MAX_PX) -> np.ndarray
     return resize(array, shape, order=1, anti_aliasing=True, preserve_range=True).astype(np.float32)
 
 
-def show(
-    ax: Axes,
-    rgb_or_gray: np.ndarray,
-    box: tuple[int, int, int, int] | None = None,
-    max_px: int = DISPLAY_MAX_PX,
-) -> None:
-    """Show an image (or the ``box`` crop of it) in original pixel coordinates.
+def show(ax: Axes, array: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """Show ``array``, which depicts the ``box`` (row0, col0, row1, col1) of the image.
 
-    Pixel ``(row i, column j)`` covers ``[j, j + 1) × [i, i + 1)``, the convention of the
+    Drawn in original pixel coordinates, whatever ``array``'s own resolution: pixel
+    ``(row i, column j)`` covers ``[j, j + 1) × [i, i + 1)``, the convention of the
     annotation shapes, so their outlines can be drawn unchanged.
     """
-    h, w = rgb_or_gray.shape[:2]
-    r0, c0, r1, c1 = box if box is not None else (0, 0, h, w)
-    crop = display_array(rgb_or_gray[r0:r1, c0:c1], max_px)
+    r0, c0, r1, c1 = box
     extent = (c0, c1, r1, r0)
-    kwargs = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0} if crop.ndim == 2 else {}
-    ax.imshow(crop, extent=extent, interpolation="bilinear", **kwargs)
+    kwargs = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0} if array.ndim == 2 else {}
+    ax.imshow(array, extent=extent, interpolation="bilinear", **kwargs)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
+
+
+def panel_arrays(
+    panels: ImagePanels, box: tuple[int, int, int, int], max_px: int
+) -> list[np.ndarray]:
+    """The ``box`` crop of the image, then of each overlay, at display resolution.
+
+    The crop and the downsampling come first, so overlays of large radiographs are
+    computed on a few hundred thousand pixels only.
+    """
+    r0, c0, r1, c1 = box
+    image = display_array(panels.image[r0:r1, c0:c1], max_px)
+    maps = [display_array(m[r0:r1, c0:c1], max_px) for m in panels.maps.values()]
+    return [image] + [overlay(image, np.clip(m, 0.0, 1.0)) for m in maps]
 
 
 def panel_size(
@@ -167,10 +177,10 @@ def overview_figure(panels: ImagePanels) -> Figure:
     fig = Figure(figsize=(n * pw + 0.9, ph + 1.3), layout="constrained")
     grid = fig.add_gridspec(1, n + 1, width_ratios=[*([1.0] * n), 0.045])
     titles = ["Original", *panels.maps]
-    arrays = [panels.image] + [overlay(panels.image, m) for m in panels.maps.values()]
+    arrays = panel_arrays(panels, (0, 0, h, w), DISPLAY_MAX_PX)
     for i, (title, array) in enumerate(zip(titles, arrays)):
         ax = fig.add_subplot(grid[0, i])
-        show(ax, array)
+        show(ax, array, (0, 0, h, w))
         ax.set_title(title, fontsize=10, parse_math=False)
         draw_outlines(ax, panels.shapes, panels.styles)
         if i > 0:
@@ -223,12 +233,12 @@ def zoom_figure(panels: ImagePanels) -> Figure | None:
     fig = Figure(figsize=(n * 2.6 + 0.9, rows * 2.6 + 1.1), layout="constrained")
     grid = fig.add_gridspec(rows, n + 1, width_ratios=[*([1.0] * n), 0.045])
     titles = ["Original", *panels.maps]
-    arrays = [panels.image] + [overlay(panels.image, m) for m in panels.maps.values()]
     for row, region in enumerate(panels.regions):
         r0, c0, r1, c1 = region.box
+        arrays = panel_arrays(panels, region.box, ZOOM_MAX_PX)
         for col, (title, array) in enumerate(zip(titles, arrays)):
             ax = fig.add_subplot(grid[row, col])
-            show(ax, array, region.box, max_px=400)
+            show(ax, array, region.box)
             draw_outlines(ax, panels.shapes, panels.styles)
             if panels.spacing_mm is not None:
                 draw_scale_bar(ax, panels.spacing_mm[1], c1 - c0, r1 - r0, origin=(c0, r0))
