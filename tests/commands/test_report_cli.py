@@ -215,15 +215,18 @@ def test_explicit_annotation_file_missing(study, tiny_checkpoint, capsys) -> Non
     assert_one_line_error(code, err, "marks.xml", "not found")
 
 
-@pytest.mark.parametrize("kind", ["state-dict", "text"])
+@pytest.mark.parametrize("kind", ["state-dict", "text", "missing"])
 def test_checkpoint_of_the_wrong_kind(study, tmp_path, capsys, kind) -> None:
     path = tmp_path / "model.ckpt"
-    if kind == "state-dict":
+    if kind == "missing":
+        needle = "not found"
+    elif kind == "state-dict":
         torch.save({"weight": torch.zeros(2, 2)}, path)
         needle = "without medxai metadata"
     else:
         path.write_text("this is not a checkpoint")
         needle = "not a PyTorch checkpoint"
+    assert path.exists() == (kind != "missing")
     code, err = run_report(capsys, study, "--checkpoint", path)
     assert_one_line_error(code, err, str(path), needle)
 

@@ -115,17 +115,21 @@ def test_metrics_equal_hand_computed_values(
     assert ellipse_px > 9
 
     results = {}
+    out = study.parent / "report"
     for name, annotation_file in (("native", None), ("cvat", study.parent / "cvat.xml")):
+        # the second run replaces the first report: --force
         options = ReportOptions(
             study=study,
             checkpoint=tiny_checkpoint,
             annotations=annotation_file,
-            out=study.parent / f"report_{name}",
+            out=out,
+            force=name == "cvat",
             **FAST,
         )
         results[name] = build_report(options).summary
-        stored = json.loads((study.parent / f"report_{name}" / "summary.json").read_text())
+        stored = json.loads((out / "summary.json").read_text())
         assert stored == results[name]
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
 
     metrics = results["native"]["images"][0]["metrics"]
     assert metrics == results["cvat"]["images"][0]["metrics"]
