@@ -23,7 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.path import Path
 from skimage.transform import resize
 
 from medxai.viz.outlines import LabelStyle, Outlined, draw_outlines, legend_handles
@@ -35,7 +36,7 @@ from medxai.viz.scalebar import draw_scale_bar
 DISPLAY_MAX_PX = 900
 #: Longest side, in pixels, of a zoomed crop as drawn.
 ZOOM_MAX_PX = 400
-#: Colour of the salient-region boxes (light grey, dashed: neutral in colour and in print).
+#: Colour of the salient-region corner marks (light grey: neutral in colour and in print).
 REGION_COLOR = "#e0e0e0"
 
 
@@ -137,23 +138,45 @@ def add_colorbar(fig: Figure, cax: Axes) -> None:
     bar.set_label("saliency", fontsize=8)
 
 
+def corner_marks(box: tuple[int, int, int, int], fraction: float = 0.22) -> list[np.ndarray]:
+    """The four L-shaped corner marks of ``box`` as (x, y) polylines.
+
+    Corner marks, unlike a dashed rectangle, cannot be mistaken for an annotation
+    outline, in colour or in greyscale print.
+    """
+    r0, c0, r1, c1 = box
+    arm = fraction * min(r1 - r0, c1 - c0)
+    marks = []
+    for x, y, dx, dy in ((c0, r0, 1, 1), (c1, r0, -1, 1), (c0, r1, 1, -1), (c1, r1, -1, -1)):
+        marks.append(np.array([[x + dx * arm, y], [x, y], [x, y + dy * arm]], float))
+    return marks
+
+
+#: The legend's symbol for a region: one corner mark.
+CORNER_MARKER = Path(
+    [(0.6, 1.0), (-1.0, 1.0), (-1.0, -0.6)], [Path.MOVETO, Path.LINETO, Path.LINETO]
+)
+
+
 def label_regions(ax: Axes, regions: Sequence[Region]) -> None:
-    """Draw each region's box with its rank number."""
+    """Mark each region's corners and write its rank number."""
     halo = [patheffects.withStroke(linewidth=2.5, foreground="black")]
+    line_halo = [
+        patheffects.Stroke(linewidth=3.2, foreground="black", alpha=0.7),
+        patheffects.Normal(),
+    ]
     for region in regions:
-        r0, c0, r1, c1 = region.box
-        ax.add_patch(
-            Rectangle(
-                (c0, r0),
-                c1 - c0,
-                r1 - r0,
-                fill=False,
-                edgecolor=REGION_COLOR,
-                linestyle=(0, (4.0, 2.0)),
-                linewidth=1.0,
+        r0, c0 = region.box[:2]
+        for mark in corner_marks(region.box):
+            ax.plot(
+                mark[:, 0],
+                mark[:, 1],
+                color=REGION_COLOR,
+                linewidth=2.0,
+                solid_capstyle="butt",
+                path_effects=line_halo,
                 zorder=5,
             )
-        )
         ax.text(
             c0,
             r0,
@@ -202,14 +225,16 @@ def add_legend(fig: Figure, panels: ImagePanels, with_regions: bool) -> None:
     handles = legend_handles(panels.styles) if panels.shapes else []
     if with_regions:
         handles.append(
-            Rectangle(
-                (0, 0),
-                1,
-                1,
-                fill=False,
-                edgecolor="#606060",
-                linestyle=(0, (4.0, 2.0)),
-                label="salient region (numbered, zoomed below)",
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=CORNER_MARKER,
+                markersize=11,
+                markerfacecolor="none",
+                markeredgecolor="#505050",
+                markeredgewidth=1.8,
+                label="salient region (corner marks, numbered; zoomed below)",
             )
         )
     if not handles:
