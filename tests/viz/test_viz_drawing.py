@@ -90,3 +90,15 @@ def test_figures_render_with_outlines_regions_and_scale_bar() -> None:
             assert png.width > 200 and png.info.get("Software") == "medxai"
     panels.regions = []
     assert zoom_figure(panels) is None
+
+
+def test_region_corner_marks_sit_on_the_box_corners() -> None:
+    from medxai.viz.figures import corner_marks
+
+    marks = corner_marks((10, 20, 50, 60))  # rows 10–50, cols 20–60
+    corners = {tuple(mark[1]) for mark in marks}
+    assert corners == {(20.0, 10.0), (60.0, 10.0), (20.0, 50.0), (60.0, 50.0)}
+    for mark in marks:
+        assert np.all((mark[:, 0] >= 20) & (mark[:, 0] <= 60))
+        assert np.all((mark[:, 1] >= 10) & (mark[:, 1] <= 50))
+        assert np.abs(np.diff(mark, axis=0)).max() == pytest.approx(0.22 * 40)
