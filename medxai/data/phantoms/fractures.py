@@ -6,7 +6,7 @@ Geometry (limb frame, at the fracture point ``pf`` at ``t`` along the bone, loca
 signed distance to the line and ``w = (p − pf)·m`` the position along it.
 
 - Lucent line: bone attenuation is multiplied by ``1 − depth`` where
-  ``|s + jag(w)| < gap/2`` (at least 1.5 pixels wide), over the part of the bone the line
+  ``|s + jag(w)| < gap/2`` (at least ``min_gap_px`` wide), over the part of the bone the line
   crosses (``extent``, starting from the cortex on ``start_side``).
 - Step and angulation: the two sides are pulled apart sideways by ``±displacement·r/2``
   and rotated by ``±angulation/2`` about ``pf``; both fade to zero at ``|s| = 1.6 r``,
@@ -41,6 +41,7 @@ class FractureGeometry:
     r: float
     r_line: float  # half-length of the line inside the bone
     gap: float
+    step: float  # signed sideways step between the fragments
     chip: Capsule | None
 
 
@@ -65,7 +66,9 @@ def geometry(bone: Capsule, spec: FractureSpec, pixel: float) -> FractureGeometr
     m = _rot(q, spec.line_angle_deg)
     n = _rot(a, spec.line_angle_deg)
     r_line = r / max(math.cos(math.radians(spec.line_angle_deg)), 0.6)
-    gap = max(spec.gap * r, 1.5 * pixel)
+    gap = max(spec.gap * r, spec.min_gap_px * pixel)
+    step = math.copysign(max(abs(spec.displacement) * r, spec.min_step_px * pixel),
+                         spec.displacement)
     chip = None
     if spec.fragment:
         side = spec.fragment_side
@@ -75,9 +78,9 @@ def geometry(bone: Capsule, spec: FractureSpec, pixel: float) -> FractureGeometr
         chip = Capsule(
             p0=(c[0] - n[0] * half * 0.7, c[1] - n[1] * half * 0.7),
             p1=(c[0] + n[0] * half * 0.7, c[1] + n[1] * half * 0.7),
-            r=max(0.5 * half, 0.7 * pixel), cortex=1.0,
+            r=max(0.5 * half, spec.min_chip_px * pixel), cortex=1.0,
         )
-    return FractureGeometry(pf, q, m, n, r, r_line, gap, chip)
+    return FractureGeometry(pf, q, m, n, r, r_line, gap, step, chip)
 
 
 def fractured_tube(
@@ -89,7 +92,7 @@ def fractured_tube(
     w = du * geo.m[0] + dv * geo.m[1]
     sign = np.where(s < 0, -1.0, 1.0)
     fade = np.clip(1.0 - np.abs(s) / (FADE * geo.r), 0.0, 1.0) ** 2
-    shift = 0.5 * spec.displacement * geo.r * sign * fade
+    shift = 0.5 * geo.step * sign * fade
     ang = np.radians(0.5 * spec.angulation_deg) * sign * fade
     # source point: undo the sideways shift, then the rotation about pf
     su, sv = du - shift * geo.q[0], dv - shift * geo.q[1]
@@ -115,12 +118,12 @@ def ellipses(spec: FractureSpec, geo: FractureGeometry, pixel: float) -> list[di
     r = geo.r
     out = [{
         "label": "fracture line", "c": geo.pf,
-        "rx": max(1.3 * geo.r_line + 0.5 * abs(spec.displacement) * r, 3 * pixel),
-        "ry": max(1.25 * r + 0.5 * abs(spec.displacement) * r, 0.5 * geo.gap + 2 * pixel),
+        "rx": max(1.3 * geo.r_line + 0.5 * abs(geo.step), 3 * pixel),
+        "ry": max(1.25 * r + 0.5 * abs(geo.step), 0.5 * geo.gap + 2 * pixel),
         "axis": geo.m,
     }]
     sides = [spec.start_side]
-    if spec.extent >= 1.0 and abs(spec.displacement) > 0.15:
+    if spec.extent >= 1.0 and abs(geo.step) > 0.15 * r:
         sides = [-1, 1]
     for side in sides:
         d = 0.65 * geo.r_line

@@ -47,6 +47,8 @@ class FractureSpec:
     line runs across the bone: 1 = complete), ``fragment_size`` and ``fragment_offset``.
     ``line_angle_deg`` tilts the line from perpendicular to the bone axis; ``angulation_deg``
     bends the distal fragment; ``depth`` is how much bone the line removes (1 = all).
+    The ``min_*_px`` floors (pixels of the rendered image) keep the gap, the step and the
+    chip radius visible at low resolution; like the rest they shrink as subtlety grows.
     """
 
     bone: str
@@ -64,6 +66,9 @@ class FractureSpec:
     fragment_offset: float
     jag_amplitude: float
     jag_phase: float
+    min_gap_px: float = 1.5
+    min_step_px: float = 0.0
+    min_chip_px: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,9 @@ def sample_fracture(body_part: str, subtlety: float, rng: np.random.Generator) -
         fragment_offset=_lerp(0.6, 0.12, s) * jit(),
         jag_amplitude=float(rng.uniform(0.1, 0.25)),
         jag_phase=float(rng.uniform(0, 2 * np.pi)),
+        min_gap_px=_lerp(3.0, 1.0, s),
+        min_step_px=_lerp(3.0, 0.5, s),
+        min_chip_px=_lerp(1.6, 0.7, s),
     )
 
 
