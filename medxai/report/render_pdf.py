@@ -15,6 +15,8 @@ from PIL import Image
 from medxai.report.pipeline import METRICS
 from medxai.report.render_html import format_metric
 
+#: Warnings listed on the first page (the rest are in the HTML and JSON).
+MAX_WARNINGS = 12
 #: A4 portrait, inches.
 PAGE = (8.27, 11.69)
 
@@ -66,9 +68,20 @@ def _summary_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         extra = f" ({budget} channel{plural} per layer)" if budget else ""
         lines.append(("text", f"{m['label']}: {m['mode']}{extra}"))
     lines.append(("muted", f"Colour scale '{expl['colormap']}': dark = none, bright = strongest."))
-    if summary["warnings"]:
+    warnings = summary["warnings"]
+    if warnings:
         lines.append(("head", "Warnings"))
-        lines += [("text", f"• {w}") for w in summary["warnings"]]
+        lines += [("text", f"• {w}") for w in warnings[:MAX_WARNINGS]]
+        if len(warnings) > MAX_WARNINGS:
+            more = len(warnings) - MAX_WARNINGS
+            lines.append(("muted", f"… and {more} more: see report.html or summary.json"))
+    roles = [entry["role"] for entry in summary["inputs"]]
+    names = {"image": "image file", "checkpoint": "checkpoint", "annotations": "annotation file"}
+    counted = ", ".join(
+        f"{roles.count(r)} {names.get(r, r)}{'s' if roles.count(r) != 1 else ''}"
+        for r in dict.fromkeys(roles)
+    )
+    lines.append(("muted", f"Inputs ({counted}): paths and SHA-256 checksums in summary.json."))
     return lines
 
 
