@@ -17,7 +17,7 @@ from medxai.data.phantoms import BODY_PARTS, PhantomConfig, generate, render, sa
 from medxai.data.phantoms.writer import plan_split
 from medxai.errors import MedxaiError, OutputError
 
-SMALL = PhantomConfig(train_studies=12, valid_studies=8, size=80, seed=5, p_hardware=0.3)
+SMALL = PhantomConfig(train_studies=8, valid_studies=4, size=80, seed=5, p_hardware=0.3)
 
 
 def digest(root: Path) -> dict[str, str]:
@@ -161,7 +161,7 @@ def test_cast_masks_follow_the_truth(dataset: Path) -> None:
 
 def test_cast_frequency_follows_the_knobs() -> None:
     config = replace(SMALL, p_cast_abnormal=0.9, p_cast_normal=0.05, images_per_study=(1, 1))
-    n = 300
+    n = 200
     casts = {True: 0, False: 0}
     for i in range(n):
         abnormal = i % 2 == 0
@@ -172,8 +172,8 @@ def test_cast_frequency_follows_the_knobs() -> None:
 
 
 def test_fracture_is_local() -> None:
-    config = replace(SMALL, size=128, p_cast_abnormal=0.5, p_hardware=0.0)
-    for i, part in enumerate(BODY_PARTS * 2):
+    config = replace(SMALL, size=112, p_cast_abnormal=0.5, p_hardware=0.0)
+    for i, part in enumerate(BODY_PARTS):
         spec = sample_study(config, "valid", i, part, True)
         for v in range(len(spec.views)):
             with_f = render(spec, v)
