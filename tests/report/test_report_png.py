@@ -137,3 +137,11 @@ def test_existing_report_needs_force(png_report, png_study, tiny_checkpoint) -> 
         build_report(ReportOptions(study=png_study, checkpoint=tiny_checkpoint, progress=False))
     after = {p: p.read_bytes() for p in png_report.out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_pdf_has_a_summary_page_then_one_page_per_figure(png_report) -> None:
+    data = png_report.pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    figures = sum(len(image["figures"]) for image in png_report.summary["images"])
+    assert pages == 1 + figures
+    assert "medxai report".encode("utf-16-be") in data  # the title (UTF-16: it holds a dash)
