@@ -127,10 +127,14 @@ def panel_size(
     return width, width * h / w
 
 
-def add_colorbar(fig: Figure, cax: Axes) -> None:
-    """The shared saliency colourbar, labelled in words."""
+def add_colorbar(fig: Figure, axes: Sequence[Axes]) -> None:
+    """The saliency colourbar shared by ``axes``, as tall as they are, labelled in words."""
     bar = fig.colorbar(
-        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=saliency_colormap(SALIENCY_CMAP)), cax=cax
+        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=saliency_colormap(SALIENCY_CMAP)),
+        ax=list(axes),
+        fraction=0.035,
+        pad=0.015,
+        aspect=30,
     )
     bar.set_ticks([0.0, 0.5, 1.0])
     bar.set_ticklabels(["0 none", "0.5", "1 strongest"])
@@ -198,11 +202,13 @@ def overview_figure(panels: ImagePanels) -> Figure:
     n = 1 + len(panels.maps)
     pw, ph = panel_size(h, w, n)
     fig = Figure(figsize=(n * pw + 0.9, ph + 1.3), layout="constrained")
-    grid = fig.add_gridspec(1, n + 1, width_ratios=[*([1.0] * n), 0.045])
+    grid = fig.add_gridspec(1, n)
+    axes = []
     titles = ["Original", *panels.maps]
     arrays = panel_arrays(panels, (0, 0, h, w), DISPLAY_MAX_PX)
     for i, (title, array) in enumerate(zip(titles, arrays)):
         ax = fig.add_subplot(grid[0, i])
+        axes.append(ax)
         show(ax, array, (0, 0, h, w))
         ax.set_title(title, fontsize=10, parse_math=False)
         draw_outlines(ax, panels.shapes, panels.styles)
@@ -210,7 +216,7 @@ def overview_figure(panels: ImagePanels) -> Figure:
             label_regions(ax, panels.regions)
         if panels.spacing_mm is not None:
             draw_scale_bar(ax, panels.spacing_mm[1], w, h)
-    add_colorbar(fig, fig.add_subplot(grid[0, n]))
+    add_colorbar(fig, axes)
     fig.suptitle(
         panels.name + (f" — {panels.caption}" if panels.caption else ""),
         fontsize=11,
@@ -256,13 +262,15 @@ def zoom_figure(panels: ImagePanels) -> Figure | None:
     n = 1 + len(panels.maps)
     rows = len(panels.regions)
     fig = Figure(figsize=(n * 2.6 + 0.9, rows * 2.6 + 1.1), layout="constrained")
-    grid = fig.add_gridspec(rows, n + 1, width_ratios=[*([1.0] * n), 0.045])
+    grid = fig.add_gridspec(rows, n)
+    axes = []
     titles = ["Original", *panels.maps]
     for row, region in enumerate(panels.regions):
         r0, c0, r1, c1 = region.box
         arrays = panel_arrays(panels, region.box, ZOOM_MAX_PX)
         for col, (title, array) in enumerate(zip(titles, arrays)):
             ax = fig.add_subplot(grid[row, col])
+            axes.append(ax)
             show(ax, array, region.box)
             draw_outlines(ax, panels.shapes, panels.styles)
             if panels.spacing_mm is not None:
@@ -275,7 +283,7 @@ def zoom_figure(panels: ImagePanels) -> Figure | None:
                     fontsize=8,
                     parse_math=False,
                 )
-    add_colorbar(fig, fig.add_subplot(grid[:, n]))
+    add_colorbar(fig, axes)
     fig.suptitle(f"{panels.name} — zoomed salient regions", fontsize=11, parse_math=False)
     add_legend(fig, panels, with_regions=False)
     return fig
