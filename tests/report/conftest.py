@@ -1,4 +1,4 @@
-"""Study folders for the report tests, and one report built per session on each."""
+"""Study folders for the report tests, and one report built on each per test run."""
 
 from __future__ import annotations
 
