@@ -39,7 +39,8 @@ def _build(cls: type, data: Any) -> Any:
     hints = get_type_hints(cls, vars(spec_module))
     values = {}
     for f in fields(cls):
-        values[f.name] = _convert(hints[f.name], data[f.name])
+        if f.name in data:  # a field added to the generator later keeps its default
+            values[f.name] = _convert(hints[f.name], data[f.name])
     return cls(**values)
 
 

@@ -3,7 +3,8 @@
 The audit notebooks need trained models. Training one on phantoms takes minutes on a
 CPU, so both the data set and the checkpoint are kept under a cache folder, in
 sub-folders named by the first 16 hex digits of the SHA-256 of the configuration (as
-sorted JSON, with :data:`CACHE_VERSION`). A second call with the same configuration
+sorted JSON, with :data:`CACHE_VERSION` and a hash of the phantom generator's source, so
+that a changed generator never serves stale data). A second call with the same configuration
 returns the cached path at once; a changed knob gives a new key. Every entry is built in
 a temporary sibling folder and renamed into place when complete, so an interrupted run
 leaves nothing half-written behind.
@@ -44,9 +45,24 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "medxai" / "notebooks"
 
 
+def generator_fingerprint() -> str:
+    """SHA-256 of the phantom generator's source files: a new generator, a new cache key."""
+    import medxai.data.phantoms as phantoms
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(phantoms.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def config_key(config: Any) -> str:
-    """First 16 hex digits of SHA-256 over the sorted JSON of ``config`` (a dataclass)."""
-    payload = {"version": CACHE_VERSION, "config": asdict(config)}
+    """First 16 hex digits of SHA-256 over the sorted JSON of ``config`` (a dataclass),
+    :data:`CACHE_VERSION` and :func:`generator_fingerprint`."""
+    payload = {
+        "version": CACHE_VERSION,
+        "generator": generator_fingerprint(),
+        "config": asdict(config),
+    }
     text = json.dumps(payload, sort_keys=True, default=list)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -131,3 +147,45 @@ def demo_checkpoint(
             json.dumps(asdict(config), indent=1, sort_keys=True, default=list) + "\n"
         )
     return checkpoint
+
+
+#: Scales of the notebooks' demo: ``"ci"`` runs in minutes on two CPU cores; ``"full"``
+#: is closer to the 160 px phantoms of ``medxai demo`` (tens of minutes on a CPU).
+SCALES: dict[str, dict[str, int]] = {
+    "ci": {"train_studies": 120, "valid_studies": 40, "audit_studies": 48, "size": 64,
+           "epochs": 5},
+    "full": {"train_studies": 480, "valid_studies": 120, "audit_studies": 160, "size": 128,
+             "epochs": 12},
+}
+
+
+def demo_models(scale: str = "ci") -> dict[str, DemoModelConfig]:
+    """The two demo models of the plaster audit, by name.
+
+    - ``"cast shortcut"``: trained on phantoms with ``P(cast | abnormal) = 0.9`` and
+      ``P(cast | normal) = 0.05``: a cast nearly gives the label away;
+    - ``"no shortcut"``: the same, with ``P(cast | ·) = 0.5`` for both labels.
+    """
+    s = SCALES[scale]
+    models = {}
+    for name, (p_abnormal, p_normal) in {
+        "cast shortcut": (0.9, 0.05),
+        "no shortcut": (0.5, 0.5),
+    }.items():
+        phantoms = PhantomConfig(
+            train_studies=s["train_studies"], valid_studies=s["valid_studies"], size=s["size"],
+            p_cast_abnormal=p_abnormal, p_cast_normal=p_normal, seed=1,
+        )
+        models[name] = DemoModelConfig(phantoms=phantoms, size=s["size"], epochs=s["epochs"])
+    return models
+
+
+def audit_phantoms(scale: str = "ci") -> PhantomConfig:
+    """The audit set: new phantoms (another seed) whose casts carry no label signal
+    (``P(cast | ·) = 0.5``), in the ``valid`` split only, so every model is audited on
+    the same images and the cast subgroups hold both labels."""
+    s = SCALES[scale]
+    return PhantomConfig(
+        train_studies=0, valid_studies=s["audit_studies"], size=s["size"],
+        p_cast_abnormal=0.5, p_cast_normal=0.5, seed=7,
+    )

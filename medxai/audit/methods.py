@@ -1,0 +1,71 @@
+"""Every registered saliency method with settings small enough for a CPU notebook.
+
+The registry's defaults follow the papers (RISE with 6000 masks, SmoothGrad with 50
+samples, exact Poly-CAM, ...), which takes minutes per image on a CPU. The notebooks'
+CI runs use :data:`SMALL_SETTINGS` instead; pass ``small=False`` to
+:func:`build_explainers` for the defaults. Numbers from the small settings are noisier
+(fewer samples) and Poly-CAM is approximate (``channel_budget``: only the channels with
+the largest mean activation are scored, see :mod:`medxai.cams.polycam`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from torch import nn
+
+import medxai.cams
+
+__all__ = ["SMALL_SETTINGS", "build_explainers", "explainer_options"]
+
+#: Options per method for quick runs (methods not listed use their defaults).
+SMALL_SETTINGS: dict[str, dict[str, Any]] = {
+    "smoothgradcam++": {"num_samples": 4},
+    "scorecam": {"batch_size": 64},
+    "sscam": {"batch_size": 64, "num_samples": 2},
+    "iscam": {"batch_size": 64, "num_samples": 2},
+    "ig": {"n_steps": 16},
+    "smoothgrad": {"nt_samples": 8},
+    "occlusion": {"window": 16, "stride": 8},
+    "rise": {"n_masks": 400, "batch_size": 100},
+    "pcam+": {"channel_budget": 8, "batch_size": 64},
+    "pcam-": {"channel_budget": 8, "batch_size": 64},
+    "pcam±": {"channel_budget": 8, "batch_size": 64},
+}
+
+#: Methods whose constructor has no ``input_size`` (the size of the dummy input that
+#: discovers the target layers).
+_NO_INPUT_SIZE = ("rise",)
+
+
+def explainer_options(
+    name: str, input_size: int, *, small: bool = True, channel_budget: int | None = None
+) -> dict[str, Any]:
+    """The options :func:`medxai.cams.create` gets for ``name`` (see the module doc)."""
+    canonical = medxai.cams.canonical_name(name)
+    options = dict(SMALL_SETTINGS.get(canonical, {})) if small else {}
+    if canonical.startswith("pcam") and channel_budget is not None:
+        options["channel_budget"] = channel_budget
+    if canonical not in _NO_INPUT_SIZE:
+        options["input_size"] = (input_size, input_size)
+    return options
+
+
+def build_explainers(
+    model: nn.Module,
+    input_size: int,
+    names: Sequence[str] | None = None,
+    *,
+    small: bool = True,
+    channel_budget: int | None = None,
+) -> dict[str, Any]:
+    """``{name: explainer}`` for ``names`` (default: every registered method)."""
+    names = list(names) if names is not None else medxai.cams.available()
+    return {
+        medxai.cams.canonical_name(n): medxai.cams.create(
+            n, model, **explainer_options(n, input_size, small=small,
+                                          channel_budget=channel_budget)
+        )
+        for n in names
+    }
