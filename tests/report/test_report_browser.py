@@ -6,6 +6,7 @@ Skipped with a reason when Chromium or chromedriver is absent, except under CI (
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import json
@@ -40,7 +41,7 @@ FOLDER_NAME = "study<script>alert(2)"
 @pytest.fixture(scope="module")
 def escaped_report(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path) -> Path:
     """A DICOM study whose folder name and PatientName hold markup, reported with
-    ``--show-identifiers`` through the command line."""
+    ``--show-identifiers`` through the command line (progress bars on)."""
     factory = load_dicom_factory()
     root = tmp_path_factory.mktemp("hostile")
     study = root / FOLDER_NAME
@@ -61,9 +62,14 @@ def escaped_report(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Pa
         "--regions",
         "1",
         "--show-identifiers",
-        "--no-progress",
     ]
-    assert main(argv) == 0
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main(argv) == 0
+    # a progress bar per image and method, then the verdict, on stderr
+    log = stderr.getvalue()
+    assert "image.dcm · CAM" in log and "image.dcm · PCAM±" in log and "2/2" in log
+    assert "report written to" in log
     return out
 
 
