@@ -46,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=32,
         metavar="N",
-        help="PCAM± fast mode on the CPU: channels scored per layer (default: 32)",
+        help=(
+            "PCAM± fast mode on the CPU: channels scored per layer (default: 32; more is "
+            "closer to exact and slower, see docs/benchmarks.md)"
+        ),
     )
     parser.add_argument(
         "--batch-size", type=int, default=32, metavar="N", help="PCAM± masked batch (default: 32)"
