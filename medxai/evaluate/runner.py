@@ -96,6 +96,17 @@ def build_trainer(options: EvaluationOptions, callbacks: list[Any]) -> Any:
         raise MedxaiError(f"cannot set up the devices: {exc}") from None
 
 
+def pad_work(work: list[WorkItem], world_size: int) -> list[WorkItem]:
+    """``work`` repeated cyclically up to ``world_size`` items, so that no rank gets none.
+
+    Lightning's distributed sampler needs an item for every rank; a repeated item is
+    computed twice with the same result, and the merge keeps one row per key.
+    """
+    if not work or len(work) >= world_size:
+        return work
+    return [work[i % len(work)] for i in range(world_size)]
+
+
 def _predict(
     options: EvaluationOptions,
     loaded: Any,
@@ -114,6 +125,7 @@ def _predict(
         layout, table_columns(options.metrics), run_info, force=options.force
     )
     trainer = build_trainer(options, [writer])
+    work = pad_work(work, trainer.world_size)
     dataset = EvaluationDataset(
         work,
         size=loaded.input_size,

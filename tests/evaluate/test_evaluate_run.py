@@ -117,3 +117,14 @@ def test_poly_cam_fast_mode_is_marked_approximate(
         ("pcam±", "1"),
     ]
     assert list(rows[0])[-1] == "deletion_auc"
+
+
+def test_sensitivity_max_is_opt_in_and_seeded_per_image(
+    tiny_root: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    extra = ("--metrics", "sensitivity-max", "--sensitivity-samples", "2", "--limit", "2")
+    assert evaluate(tiny_root, tiny_checkpoint, tmp_path / "a", *extra) == 0
+    assert evaluate(tiny_root, tiny_checkpoint, tmp_path / "b", *extra, "--batch-size", "1") == 0
+    a, b = read_csv(tmp_path / "a" / "per_image.csv"), read_csv(tmp_path / "b" / "per_image.csv")
+    assert list(a[0])[-1] == "sensitivity_max" and all(float(r["sensitivity_max"]) >= 0 for r in a)
+    assert_tables_equal(a, b)
