@@ -12,7 +12,13 @@ from medxai.audit.samples import AuditImage
 from medxai.evaluate.measures import map_at
 from medxai.viz import draw_outlines, label_styles, overlay
 
-__all__ = ["plot_cast_effect", "plot_cast_examples", "plot_subgroup_aurocs"]
+__all__ = [
+    "fracture_box",
+    "plot_cast_effect",
+    "plot_cast_examples",
+    "plot_fracture_zooms",
+    "plot_subgroup_aurocs",
+]
 
 CAST_COLOR = "#00e5ff"
 
@@ -110,3 +116,55 @@ def _tensor(array: np.ndarray) -> Any:
     import torch
 
     return torch.from_numpy(np.asarray(array))
+
+
+def fracture_box(
+    image: AuditImage, margin: float = 1.0, min_side: int = 20
+) -> tuple[int, int, int, int]:
+    """A square ``(row0, col0, row1, col1)`` around the image's shapes, ``margin`` of their
+    extent added on each side, at least ``min_side`` pixels, inside the image."""
+    from medxai.viz.regions import square_box
+
+    h, w = image.pixels.shape
+    if not image.shapes:
+        return 0, 0, h, w
+    bounds = np.array([s.bounds() for s in image.shapes])
+    x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
+    x1, y1 = bounds[:, 2].max(), bounds[:, 3].max()
+    side = int(max(min_side, (1 + 2 * margin) * max(x1 - x0, y1 - y0)))
+    centre = (int((y0 + y1) / 2), int((x0 + x1) / 2))
+    return square_box(centre, side, (h, w))
+
+
+def plot_fracture_zooms(
+    images: Sequence[AuditImage], maps: dict[str, np.ndarray], picks: Sequence[int]
+) -> Any:
+    """Rows = images, columns = original then one overlay per method, zoomed on the
+    fracture, with the ground-truth ellipses outlined (the layout of the Poly-CAM paper's
+    Figure 17)."""
+    import matplotlib.pyplot as plt
+
+    from medxai.viz.figures import show
+
+    methods = list(maps)
+    cols = 1 + len(methods)
+    fig, axes = plt.subplots(len(picks), cols, figsize=(2.4 * cols, 2.5 * len(picks)),
+                             squeeze=False)
+    for row, i in enumerate(picks):
+        image = images[i]
+        box = fracture_box(image)
+        styles = label_styles(s.label for s in image.shapes)
+        panels = [("original", image.pixels)]
+        for m in methods:
+            full = map_at(_tensor(maps[m][i]), *image.pixels.shape)
+            panels.append((m, overlay(image.pixels, full)))
+        for col, (title, array) in enumerate(panels):
+            ax = axes[row][col]
+            show(ax, array, box)
+            draw_outlines(ax, image.shapes, styles, linewidth=1.2)
+            if row == 0:
+                ax.set_title(title, fontsize=10)
+            if col == 0:
+                ax.set_ylabel(image.path.parent.name, fontsize=7)
+    fig.tight_layout()
+    return fig
