@@ -62,6 +62,8 @@ class EvaluationModule(pl.LightningModule):
                 opts["input_size"] = (self.input_size, self.input_size)
             if method in POLYCAM_METHODS:
                 opts["batch_size"] = int(self.options.forward_batch)
+            elif method != "cam":  # the comparison methods: seeds their noise, masks
+                opts["seed"] = int(self.options.seed)
             if method in POLYCAM_METHODS and self.options.channel_budget is not None:
                 opts["channel_budget"] = int(self.options.channel_budget)
             self._explainers[method] = cams.create(method, self.classifier, **opts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -128,3 +129,21 @@ def test_sensitivity_max_is_opt_in_and_seeded_per_image(
     a, b = read_csv(tmp_path / "a" / "per_image.csv"), read_csv(tmp_path / "b" / "per_image.csv")
     assert list(a[0])[-1] == "sensitivity_max" and all(float(r["sensitivity_max"]) >= 0 for r in a)
     assert_tables_equal(a, b)
+
+
+def test_a_phantom_set_is_evaluated_against_its_own_truth_files(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "phantoms"
+    assert (
+        main(["phantoms", str(root), "--studies", "3", "--valid-studies", "2", "--size", "96"]) == 0
+    )
+    assert evaluate(root, tiny_checkpoint, tmp_path / "out", "--steps", "2") == 0
+    rows = read_csv(tmp_path / "out" / "per_image.csv")
+    annotated = set()
+    for path in (root / "valid").glob("*/*/*/annotations.json"):
+        shapes = json.loads(path.read_text())["images"]
+        study = path.parent.relative_to(root).as_posix()
+        annotated |= {f"{study}/{name}" for name, items in shapes.items() if items}
+    assert annotated  # the set holds abnormal studies with fracture ellipses
+    assert {r["image"] for r in rows if r["relevance_mass"] != "nan"} == annotated
