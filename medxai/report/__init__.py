@@ -10,7 +10,23 @@ measures with :mod:`medxai.metrics` and draws with :mod:`medxai.viz`; it knows n
 hooks.
 """
 
-from medxai.report.builder import ReportResult, build_report
-from medxai.report.options import ReportOptions
+from __future__ import annotations
 
-__all__ = ["ReportOptions", "ReportResult", "build_report"]
+import importlib
+from typing import Any
+
+#: Public names and the module that defines each; imported on first use so that the
+#: command line can read :class:`ReportOptions` without loading PyTorch and matplotlib.
+_EXPORTS = {
+    "ReportOptions": "medxai.report.options",
+    "ReportResult": "medxai.report.builder",
+    "build_report": "medxai.report.builder",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'medxai.report' has no attribute {name!r}")
