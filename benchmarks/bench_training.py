@@ -84,9 +84,16 @@ def lightning_rate(arch: str, data: Dataset, batch: int, steps: int, warmup: int
     model.class_weights = {"XR_WRIST": (0.5, 0.5)}
     timer = _Timer(warmup)
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, max_steps=warmup + steps, limit_val_batches=0,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, callbacks=[timer], num_sanity_val_steps=0,
+        accelerator="cpu",
+        devices=1,
+        max_steps=warmup + steps,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[timer],
+        num_sanity_val_steps=0,
     )
     loader = DataLoader(data, batch_size=batch, shuffle=False, num_workers=0)
     trainer.fit(model, train_dataloaders=loader)
@@ -136,22 +143,30 @@ def main() -> None:
     parser.add_argument("--recipe-steps", type=int, default=2)
     parser.add_argument("--loader-images", type=int, default=48)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--gpu-images-per-s", type=float, default=1200.0,
-                        help="assumed recipe training rate on one GPU (see docs)")
+    parser.add_argument(
+        "--gpu-images-per-s",
+        type=float,
+        default=1200.0,
+        help="assumed recipe training rate on one GPU (see docs)",
+    )
     parser.add_argument("--gpu-workers", type=int, default=8)
     args = parser.parse_args()
 
-    print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {machine()}, "
-          f"torch threads {torch.get_num_threads()}\n")
+    print(
+        f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {machine()}, "
+        f"torch threads {torch.get_num_threads()}\n"
+    )
     data = InMemory(args.batch_size * (args.warmup + args.steps), args.size)
     plain, light = [], []
     for _ in range(args.repeats):
         plain.append(plain_rate(args.arch, data, args.batch_size, args.steps, args.warmup))
         light.append(lightning_rate(args.arch, data, args.batch_size, args.steps, args.warmup))
     p, lt = statistics.median(plain), statistics.median(light)
-    print(f"Loop overhead: {args.arch}, {args.size}×{args.size}, batch {args.batch_size}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up, {args.repeats} alternating "
-          "repeats, in-memory data")
+    print(
+        f"Loop overhead: {args.arch}, {args.size}×{args.size}, batch {args.batch_size}, "
+        f"{args.steps} timed steps after {args.warmup} warm-up, {args.repeats} alternating "
+        "repeats, in-memory data"
+    )
     print()
     print("| loop | images/s (median) | runs |")
     print("|---|---|---|")
@@ -163,12 +178,15 @@ def main() -> None:
     recipe = step_rate(args.recipe_arch, 320, args.recipe_batch, args.recipe_steps)
     with tempfile.TemporaryDirectory() as tmp:
         records = write_images(Path(tmp), args.loader_images)
-        loader = time_loader(records, train=True, workers=args.workers, size=320,
-                             batch_size=args.recipe_batch)
+        loader = time_loader(
+            records, train=True, workers=args.workers, size=320, batch_size=args.recipe_batch
+        )
     torch.set_num_threads(max(1, torch.get_num_threads()))
     per_worker = loader / max(1, args.workers)
-    print(f"Loader vs model at 320×320 (train transform, {args.workers} workers; "
-          f"{args.recipe_arch} training step, batch {args.recipe_batch}, plain loop):")
+    print(
+        f"Loader vs model at 320×320 (train transform, {args.workers} workers; "
+        f"{args.recipe_arch} training step, batch {args.recipe_batch}, plain loop):"
+    )
     print()
     print("| what | images/s |")
     print("|---|---|")
@@ -181,16 +199,22 @@ def main() -> None:
     total = MURA_TRAIN_IMAGES * RECIPE_EPOCHS
     feed = per_worker * args.gpu_workers
     rate = min(args.gpu_images_per_s, feed)
-    print(f"Projection, full recipe ({MURA_TRAIN_IMAGES:,} images × {RECIPE_EPOCHS} epochs "
-          f"= {total:,} images):")
+    print(
+        f"Projection, full recipe ({MURA_TRAIN_IMAGES:,} images × {RECIPE_EPOCHS} epochs "
+        f"= {total:,} images):"
+    )
     print()
     print("| setting | images/s | hours |")
     print("|---|---|---|")
     print(f"| this CPU, {args.recipe_arch} | {recipe:.2f} | {total / recipe / 3600:,.0f} |")
-    print(f"| one GPU, assumed {args.gpu_images_per_s:.0f} images/s | "
-          f"{args.gpu_images_per_s:.0f} | {total / args.gpu_images_per_s / 3600:.1f} |")
-    print(f"| one GPU fed by {args.gpu_workers} workers at this machine's per-worker rate | "
-          f"{rate:.0f} | {total / rate / 3600:.1f} |")
+    print(
+        f"| one GPU, assumed {args.gpu_images_per_s:.0f} images/s | "
+        f"{args.gpu_images_per_s:.0f} | {total / args.gpu_images_per_s / 3600:.1f} |"
+    )
+    print(
+        f"| one GPU fed by {args.gpu_workers} workers at this machine's per-worker rate | "
+        f"{rate:.0f} | {total / rate / 3600:.1f} |"
+    )
 
 
 if __name__ == "__main__":
