@@ -47,12 +47,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--subtlety", type=float, default=None)
     args = parser.parse_args()
-    config = PhantomConfig(size=args.size, seed=args.seed, p_cast_abnormal=0.5,
-                           p_cast_normal=0.5, p_hardware=0.3, p_marker=0.6)
+    config = PhantomConfig(
+        size=args.size,
+        seed=args.seed,
+        p_cast_abnormal=0.5,
+        p_cast_normal=0.5,
+        p_hardware=0.3,
+        p_marker=0.6,
+    )
     if args.subtlety is not None:
         config = replace(config, subtlety=args.subtlety)
-    fig, axes = plt.subplots(len(ROWS), len(BODY_PARTS), figsize=(2.3 * len(BODY_PARTS),
-                                                                   2.45 * len(ROWS)), dpi=90)
+    fig, axes = plt.subplots(
+        len(ROWS), len(BODY_PARTS), figsize=(2.3 * len(BODY_PARTS), 2.45 * len(ROWS)), dpi=90
+    )
     for r, row in enumerate(ROWS):
         for c, part in enumerate(BODY_PARTS):
             ax = axes[r, c]
@@ -60,8 +67,17 @@ def main() -> None:
             image = render(spec, 0)
             ax.imshow(image.pixels, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
             for e in image.annotations:
-                ax.add_patch(Ellipse((e["cx"] - 0.5, e["cy"] - 0.5), 2 * e["rx"], 2 * e["ry"],
-                                     angle=-e["angle"], fill=False, color="yellow", lw=0.8))
+                ax.add_patch(
+                    Ellipse(
+                        (e["cx"] - 0.5, e["cy"] - 0.5),
+                        2 * e["rx"],
+                        2 * e["ry"],
+                        angle=-e["angle"],
+                        fill=False,
+                        color="yellow",
+                        lw=0.8,
+                    )
+                )
             if image.cast_mask.any():
                 ax.contour(image.cast_mask, levels=[0.5], colors="cyan", linewidths=0.6)
             ax.set_xticks([])
