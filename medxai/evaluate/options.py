@@ -26,6 +26,21 @@ def split_names(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
     return [name.strip() for part in parts for name in part.split(",") if name.strip()]
 
 
+def parse_devices(text: str) -> int | str | list[int]:
+    """``--devices``: ``auto``, a count, or a comma-separated list of device indices."""
+    text = str(text).strip()
+    if text == "auto" or text == "-1":
+        return text if text == "auto" else -1
+    if "," in text:
+        return [int(t) for t in text.split(",") if t.strip()]
+    try:
+        return int(text)
+    except ValueError:
+        raise MedxaiError(
+            f"--devices must be auto, a count or a list like 0,1; got {text!r}"
+        ) from None
+
+
 def canonical_methods(names: list[str]) -> list[str]:
     """Registered saliency method names for ``names`` (aliases resolved, duplicates dropped).
 
@@ -119,6 +134,7 @@ class EvaluationOptions:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise MedxaiError(f"--{name.replace('_', '-')} must be at least 1")
+        parse_devices(self.devices)
         if self.workers < 0:
             raise MedxaiError("--workers must be 0 or more")
         if self.sensitivity_radius <= 0:
@@ -138,7 +154,7 @@ class EvaluationOptions:
         """
         return {
             "checkpoint_sha256": file_sha256(self.checkpoint),
-            "metrics": list(self.metrics),
+            "metrics": sorted(self.metrics),
             "target": self.target,
             "steps": self.resolved_steps(input_size),
             "channel_budget": self.channel_budget,

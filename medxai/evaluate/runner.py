@@ -4,18 +4,22 @@ Every process (each DDP rank re-runs the command) reads the shards and plans the
 pending work *before* the ranks meet; nothing is written or deleted until they have met
 (Lightning's ``setup`` hooks run after the process group exists). Each rank then appends
 to its own shard. After ``predict``, all ranks wait at a barrier and rank 0 merges.
+
+With ``--num-nodes`` above 1, ``OUT`` must be on a file system that every node sees.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
+from medxai.atomic import check_writable_parent
 from medxai.errors import MedxaiError, OutputError
 from medxai.evaluate.catalog import SUMMARY_BASE_COLUMNS, metric_columns, table_columns
 from medxai.evaluate.layout import RunLayout
-from medxai.evaluate.options import EvaluationOptions
+from medxai.evaluate.options import EvaluationOptions, parse_devices
 from medxai.evaluate.selection import (
     WorkItem,
     done_keys,
@@ -38,6 +42,14 @@ class EvaluationOutcome:
     summary_markdown: str
 
 
+def announce(message: str) -> None:
+    """Print ``message`` on stderr from the process of global rank 0 only."""
+    from lightning_fabric.utilities.rank_zero import rank_zero_only
+
+    if getattr(rank_zero_only, "rank", 0) == 0:
+        print(f"medxai evaluate: {message}", file=sys.stderr, flush=True)
+
+
 def check_resumable(layout: RunLayout, fingerprint: dict[str, Any]) -> None:
     """Refuse to add rows to an output folder made with settings that change the numbers."""
     if layout.out.exists() and not layout.out.is_dir():
@@ -56,21 +68,6 @@ def check_resumable(layout: RunLayout, fingerprint: dict[str, Any]) -> None:
             f"holds results made with other settings ({', '.join(changed)} differ); "
             "pass --force to start again or choose another --out",
         )
-
-
-def parse_devices(text: str) -> int | str | list[int]:
-    """``--devices``: ``auto``, a count, or a comma-separated list of device indices."""
-    text = str(text).strip()
-    if text == "auto" or text == "-1":
-        return text if text == "auto" else -1
-    if "," in text:
-        return [int(t) for t in text.split(",") if t.strip()]
-    try:
-        return int(text)
-    except ValueError:
-        raise MedxaiError(
-            f"--devices must be auto, a count or a list like 0,1; got {text!r}"
-        ) from None
 
 
 def build_trainer(options: EvaluationOptions, callbacks: list[Any]) -> Any:
@@ -162,6 +159,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
     fingerprint = options.fingerprint(loaded.input_size)
     if layout.out.exists() and not layout.out.is_dir():
         raise OutputError(layout.out, "exists and is not a folder")
+    check_writable_parent(layout.run_json)  # creates OUT; writes nothing in it
     if options.force:
         done: set[tuple[str, str]] = set()
     else:
@@ -175,6 +173,10 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
         "settings": options.describe(),
         "checkpoint": {"arch": loaded.arch, "input_size": loaded.input_size},
     }
+    announce(
+        f"{len(records)} images x {len(options.methods)} methods: {skipped} rows already "
+        f"in {layout.out}, {len(wanted) - skipped} to compute"
+    )
     pl.seed_everything(options.seed, verbose=False)
     if work and not _predict(options, loaded, work, layout, run_info):
         return None

@@ -34,6 +34,7 @@ def test_help_lists_the_contract_flags(capsys: pytest.CaptureFixture[str]) -> No
         (["--metrics", "insertion,auc"], "unknown metric 'auc'; valid metrics: insertion"),
         (["--limit", "0"], "--limit must be at least 1"),
         (["--steps", "-2"], "--steps must be at least 1"),
+        (["--devices", "two"], "--devices must be auto, a count or a list like 0,1"),
     ],
 )
 def test_bad_names_and_values_fail_in_one_line(
