@@ -10,10 +10,15 @@ def test_verdict_names_a_shortcut_only_when_both_parts_hold():
     big_drop = 0.5 + 0.05 * rng.standard_normal(30)
     no_drop = 0.01 * rng.standard_normal(30)
     on_cast = {"cam": np.full(30, 0.3), "pcam±": np.full(30, 0.2)}
-    off_cast = {"cam": np.full(30, 0.3), "pcam±": np.full(30, 0.0)}
+    one_on_cast = {"cam": np.full(30, 0.01), "pcam±": np.full(30, 0.2)}
+    off_cast = {"cam": np.full(30, 0.01), "pcam±": np.full(30, 0.0)}
     assert shortcut_verdict(big_drop, on_cast).shortcut
     assert not shortcut_verdict(no_drop, on_cast).shortcut
     assert not shortcut_verdict(big_drop, off_cast).shortcut
+    assert shortcut_verdict(big_drop, one_on_cast).shortcut
+    strict = ShortcutRule(require_all_methods=True)
+    assert not shortcut_verdict(big_drop, one_on_cast, strict).shortcut
+    assert shortcut_verdict(big_drop, on_cast, strict).shortcut
 
 
 def test_verdict_thresholds_and_json():
