@@ -1,11 +1,14 @@
-"""Two DDP processes on CPU (gloo) give the same tables as one process."""
+"""Runs in subprocesses: two DDP processes on CPU (gloo) give the same tables as one
+process, including when resuming; a run killed with SIGKILL resumes to the same tables."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,34 @@ def test_resume_with_fewer_pending_images_than_ranks(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "1 rows computed, 7 already done" in done.stderr
     assert_tables_equal(read_csv(out / "per_image.csv"), read_csv(fresh / "per_image.csv"))
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_resumes_to_the_fresh_table(
+    fresh: Path, tiny_root: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "medxai.cli"]
+    args += evaluate_args(tiny_root, tiny_checkpoint, out, "--batch-size", "1")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    shard = out / "shards" / "rank0.csv"
+    process = subprocess.Popen(args, env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            if shard.is_file() and len(shard.read_bytes().splitlines()) >= 4:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    if (out / "per_image.csv").exists():
+        pytest.skip("the run finished before it could be killed")
+    kept = len(shard.read_bytes().splitlines()) - 1
+    assert 3 <= kept < 8
+    done = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{kept} rows already" in done.stderr
+    assert len(shard.read_bytes().splitlines()) - 1 == 8
+    assert_tables_equal(read_csv(out / "per_image.csv"), read_csv(fresh / "per_image.csv"))
+    assert_tables_equal(read_csv(out / "summary.csv"), read_csv(fresh / "summary.csv"))
