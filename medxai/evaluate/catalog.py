@@ -2,7 +2,31 @@
 
 A metric name is what the user writes after ``--metrics``; each fills one or more
 columns of ``per_image.csv``. Insertion and deletion share their curves, so asking for
-either one with the other (or for ``ins-del``) also fills ``ins_del``.
+both (or for ``ins-del``) also fills ``ins_del``.
+
+Columns of ``per_image.csv`` (one row per image and method):
+
+- ``image``: the image path relative to ROOT (the row key, with ``method``); ``split``,
+  ``body_part``, ``patient``, ``study`` (the study folder relative to ROOT), ``label``
+  (1 = abnormal).
+- ``method``: the saliency method; ``target``: the class its map explains; ``score``: the
+  model's probability of that class on the unmodified input; ``approximate``: 1 when an
+  opt-in approximation made the map (Poly-CAM's channel budget); ``seconds``: wall time of
+  the saliency method alone on this image (not of the metrics).
+- ``insertion``: ``insertion_auc``, the mean of the ``n+1`` insertion curve points (higher
+  is better). ``deletion``: ``deletion_auc`` (lower is better). Both: ``ins_del`` =
+  insertion AUC − deletion AUC. See :mod:`medxai.metrics.faithfulness`.
+- ``confidence``: ``average_drop``, ``100·max(0, Y−O)/Y`` with ``Y`` the score and ``O``
+  the score of the input multiplied by the map; ``increase_in_confidence``, 100 when
+  ``O > Y`` else 0. Their means over images are the Average Drop and the Increase in
+  Confidence of Grad-CAM++ (:mod:`medxai.metrics.confidence`).
+- ``sensitivity-max`` (costly, opt-in): ``sensitivity_max``
+  (:mod:`medxai.metrics.robustness`), its perturbations seeded per image.
+- ``localisation``: against the union of the image's annotation shapes,
+  ``pointing_game`` (1 hit, 0 miss), ``relevance_mass``, ``relevance_rank``, ``iou_otsu``
+  and ``auprc``; against its cast mask, ``cast_mass``, the share of the map's mass on the
+  cast (the shortcut audit). Measured at the original image size
+  (:mod:`medxai.evaluate.masks`); NaN where the image has no such mask.
 """
 
 from __future__ import annotations
