@@ -8,7 +8,8 @@ and the notebook's first code cell (tagged ``parameters``) reads:
 - ``MEDXAI_NB_CACHE``: one folder for the whole test session, so the demo models trained
   by the first notebook are reused by the others (set it beforehand to keep them between
   runs);
-- ``MEDXAI_NB_OUT``: a temporary folder; the notebooks write their figures and JSON there.
+- ``MEDXAI_NB_OUT``: a temporary folder; the notebooks write their figures and JSON there,
+  and the test adds the executed notebook.
 """
 
 from __future__ import annotations
@@ -35,7 +36,13 @@ def notebook_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def execute(name: str, out: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run ``notebooks/<name>`` and return its output folder."""
+    """Run ``notebooks/<name>`` and return its output folder.
+
+    ``MEDXAI_NB_TEST_OUT`` (optional) replaces the temporary output folder, to keep the
+    figures and the executed notebook (``<name>.executed.ipynb``) for inspection.
+    """
+    kept = os.environ.get("MEDXAI_NB_TEST_OUT")
+    out = Path(kept) if kept else out
     monkeypatch.setenv("MEDXAI_NB_SCALE", "ci")
     monkeypatch.setenv("MEDXAI_NB_CACHE", str(cache))
     monkeypatch.setenv("MEDXAI_NB_OUT", str(out))
@@ -49,8 +56,13 @@ def execute(name: str, out: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) 
         kernel_name="python3",
         resources={"metadata": {"path": str(REPO)}},
     )
-    client.execute()
-    return out / Path(name).stem
+    try:
+        client.execute()
+    finally:
+        folder = out / Path(name).stem
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, folder / f"{Path(name).stem}.executed.ipynb")
+    return folder
 
 
 def test_notebooks_are_stored_without_outputs():
