@@ -12,7 +12,7 @@ from medxai.evaluate.options import DEFAULT_METHODS, DEFAULT_METRICS, TARGET_CHO
 DESCRIPTION = """\
 Run saliency methods x metrics over a split (or some body parts) of a MURA-layout
 dataset, real or phantom. Writes OUT/per_image.csv (one row per image and method),
-OUT/summary.csv and OUT/summary.md (means with bootstrap 95%% CIs) and OUT/curves.png.
+OUT/summary.csv and OUT/summary.md (means with bootstrap 95% CIs) and OUT/curves.png.
 A rerun with the same OUT skips the rows already finished; --force starts again.
 --devices/--num-nodes/--strategy ddp shard the images across processes (Lightning)."""
 
