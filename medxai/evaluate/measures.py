@@ -74,22 +74,6 @@ def image_seed(seed: int, image: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(image.encode("utf-8"))) % (2**31)
 
 
-class _OneTargetPerInput:
-    """An explainer wrapper that repeats a one-element target for every input of a call.
-
-    captum passes the perturbed copies of one image as a batch, with the image's target
-    as a one-element tensor; the explainers want one target per input.
-    """
-
-    def __init__(self, explainer: Any) -> None:
-        self.explainer = explainer
-
-    def __call__(self, x: Tensor, targets: Any = None) -> Any:
-        if isinstance(targets, Tensor) and targets.numel() == 1 and x.shape[0] > 1:
-            targets = targets.reshape(1).expand(x.shape[0]).clone()
-        return self.explainer(x, targets=targets)
-
-
 def sensitivity(
     explainer: Any,
     model: nn.Module,
@@ -107,7 +91,7 @@ def sensitivity(
     rows = []
     for i, image in enumerate(images):
         value = sensitivity_max(
-            _OneTargetPerInput(explainer),
+            explainer,
             model,
             x[i : i + 1],
             targets[i : i + 1],

@@ -65,6 +65,10 @@ def sensitivity_max(
         # captum passes a tuple and expects a tuple back
         batch = inputs[0] if isinstance(inputs, tuple) else inputs
         wanted = targets if target is None else target
+        if isinstance(wanted, Tensor) and 0 < wanted.numel() < batch.shape[0]:
+            # captum hands the perturbed copies of each input as one batch but may keep
+            # one target per original input: give every copy its input's target.
+            wanted = wanted.reshape(-1).repeat_interleave(batch.shape[0] // wanted.numel())
         with torch.enable_grad():
             maps = explainer(batch, targets=wanted).saliency
         maps = maps.to(batch).expand_as(batch).contiguous()  # captum calls .view

@@ -47,3 +47,21 @@ def test_seeded_runs_repeat() -> None:
     a = sensitivity_max(InputMap(), model, x, n_perturb_samples=3, seed=3)
     b = sensitivity_max(InputMap(), model, x, n_perturb_samples=3, seed=3)
     assert torch.equal(a, b)
+
+
+def test_single_image_gets_one_target_per_perturbed_copy() -> None:
+    model = TinyCNN()
+    x = torch.rand(1, 1, 6, 6)
+    calls: list[tuple[int, list[int]]] = []
+
+    def strict(batch: torch.Tensor, targets=None) -> SaliencyResult:
+        # like the real explainers: one target per input, or a clear error
+        targets = torch.as_tensor(targets).reshape(-1)
+        if targets.numel() != batch.shape[0]:
+            raise ValueError(f"got {targets.numel()} targets for a batch of {batch.shape[0]}")
+        calls.append((batch.shape[0], targets.tolist()))
+        return InputMap()(batch, targets)
+
+    sensitivity_max(strict, model, x, targets=[1], n_perturb_samples=5)
+    assert (5, [1] * 5) in calls
+    assert all(set(targets) == {1} for _, targets in calls)
