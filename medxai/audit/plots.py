@@ -165,6 +165,14 @@ def plot_fracture_zooms(
             if row == 0:
                 ax.set_title(title, fontsize=10)
             if col == 0:
-                ax.set_ylabel(image.path.parent.name, fontsize=7)
-    fig.tight_layout()
+                ax.set_ylabel(f"{image.path.parent.parent.name}\n{image.path.name}", fontsize=7)
+    labels = sorted({s.label for i in picks for s in images[i].shapes})
+    if labels:
+        from medxai.viz.outlines import legend_handles
+
+        fig.legend(handles=legend_handles(label_styles(labels)), loc="lower center",
+                   ncols=min(3, len(labels)), fontsize=7, frameon=False)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
