@@ -41,7 +41,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "
 
 
 def check_writable_parent(target: Path) -> None:
-    """Raise :class:`OutputError` unless ``target``'s parent exists (or can be made) and is writable."""
+    """Raise :class:`OutputError` unless ``target``'s parent exists (or can be made) and is
+    writable."""
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
