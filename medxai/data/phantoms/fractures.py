@@ -12,6 +12,12 @@ signed distance to the line and ``w = (p − pf)·m`` the position along it.
   and rotated by ``±angulation/2`` about ``pf``; both fade to zero at ``|s| = 1.6 r``,
   so the whole change stays local to the fracture (the ground-truth ellipses cover it).
 - Fragment: a small solid chip of bone beside the cortex where the line exits.
+- Healing signs (:func:`healing_paths`): a fusiform periosteal callus, a cuff whose
+  thickness is ``callus·r·exp(−(a/r)²)`` at distance ``a`` along the bone axis from
+  ``pf``, and soft-tissue swelling, an extra soft-tissue path
+  ``swelling·r·exp(−(a/r)² − (d/(1.5 r))²)`` at distance ``d`` from the axis. Both are
+  centred on the fracture and fall to a fifth of their peak within the fracture-line
+  ellipse.
 
 The ellipses returned here are the ground truth: "fracture line" (centred on ``pf``,
 along ``m``), "cortical irregularity" (where the line crosses a displaced cortex) and
@@ -25,7 +31,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from medxai.data.phantoms.geometry import Array, Capsule, radius_profile, smoothstep, solid, tube
+from medxai.data.phantoms.geometry import (
+    Array,
+    Capsule,
+    chord,
+    radius_profile,
+    smoothstep,
+    solid,
+    tube,
+)
 from medxai.data.phantoms.spec import FractureSpec
 
 #: Distance from the line (in bone radii) over which step and angulation fade out.
@@ -111,6 +125,19 @@ def fractured_tube(
     if geo.chip is not None:
         cortex = cortex + 0.8 * solid(u, v, geo.chip)
     return cortex, medulla
+
+
+def healing_paths(
+    u: Array, v: Array, spec: FractureSpec, geo: FractureGeometry
+) -> tuple[Array, Array]:
+    """Callus (bone-like) and swelling (soft-tissue) path lengths around the fracture."""
+    du, dv = u - geo.pf[0], v - geo.pf[1]
+    along = du * geo.q[1] - dv * geo.q[0]  # along the bone axis (q is across it)
+    across = np.abs(du * geo.q[0] + dv * geo.q[1])
+    envelope = np.exp(-((along / geo.r) ** 2))
+    cuff = chord(geo.r * (1.0 + spec.callus * envelope), across) - chord(geo.r, across)
+    swelling = spec.swelling * geo.r * envelope * np.exp(-((across / (1.5 * geo.r)) ** 2))
+    return cuff, swelling
 
 
 def ellipses(spec: FractureSpec, geo: FractureGeometry, pixel: float) -> list[dict]:

@@ -27,12 +27,20 @@ from scipy.ndimage import gaussian_filter
 
 from medxai.data.phantoms.anatomy import Anatomy, spread, template, varied
 from medxai.data.phantoms.extras import cast_path, hardware_capsules, hardware_path, marker_layer
-from medxai.data.phantoms.fractures import FractureGeometry, ellipses, fractured_tube, geometry
+from medxai.data.phantoms.fractures import (
+    FractureGeometry,
+    ellipses,
+    fractured_tube,
+    geometry,
+    healing_paths,
+)
 from medxai.data.phantoms.geometry import Capsule, View, solid, tube
 from medxai.data.phantoms.spec import StudySpec, ViewSpec
 
 MU_SOFT = 1.3
 MU_CORTEX = 15.0
+#: Callus: woven bone, less dense than mature cortex.
+MU_CALLUS = 0.3 * MU_CORTEX
 MU_MEDULLA = 1.2
 MU_METAL = 150.0
 #: Bone radius (limb units) at which κ = 1.
@@ -136,8 +144,11 @@ def render(
     soft = np.zeros((size, size))
     for cap in anatomy.soft:
         soft = np.maximum(soft, solid(u, v, cap))
-    cortex, medulla, outline, _ = _bone_paths(anatomy, view, spec, fracture)
+    cortex, medulla, outline, geo = _bone_paths(anatomy, view, spec, fracture)
     att = MU_SOFT * soft + MU_CORTEX * cortex + MU_MEDULLA * medulla * (1 + 0.35 * trabecular)
+    if fracture and geo is not None and spec.fracture is not None:
+        callus, swelling = healing_paths(u, v, spec.fracture, geo)
+        att += MU_CALLUS * callus + MU_SOFT * swelling
 
     cast_mask = np.zeros((size, size), dtype=bool)
     if spec.cast is not None and cast:

@@ -49,6 +49,8 @@ class FractureSpec:
     bends the distal fragment; ``depth`` is how much bone the line removes (1 = all).
     The ``min_*_px`` floors (pixels of the rendered image) keep the gap, the step and the
     chip radius visible at low resolution; like the rest they shrink as subtlety grows.
+    ``callus`` is the peak thickness of the periosteal cuff around the fracture and
+    ``swelling`` the peak extra soft-tissue thickness over it, both in bone radii.
     """
 
     bone: str
@@ -69,6 +71,8 @@ class FractureSpec:
     min_gap_px: float = 1.5
     min_step_px: float = 0.0
     min_chip_px: float = 0.7
+    callus: float = 0.0
+    swelling: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,8 @@ def sample_fracture(body_part: str, subtlety: float, rng: np.random.Generator) -
         min_gap_px=_lerp(3.0, 1.0, s),
         min_step_px=_lerp(3.0, 0.5, s),
         min_chip_px=_lerp(1.6, 0.7, s),
+        callus=_lerp(0.7, 0.15, s) * jit(),
+        swelling=_lerp(1.2, 0.3, s) * jit(),
     )
 
 
