@@ -12,21 +12,37 @@ For target layers ``l = 1..n`` (shallow → deep) with activations ``A_l`` (``K_
    (:mod:`medxai.cams.fusion`), and each level is reported as ``O_l = Up_{H×W}(N(P_l))``,
    deep → shallow, the last being the saliency map.
 
-Fast mode (``channel_budget=k``) scores only the ``k`` channels of each layer with the
-largest mean absolute activation ``ā_lk = mean_{ij} |A_lk(i, j)|`` and gives the others
-weight 0. Why this proxy: every Poly-CAM weight is bounded (``0 ≤ w ≤ 1`` for PCAM+ and
-PCAM−, ``≤ 2`` for PCAM±), so a channel's contribution to the layer map ``L_l`` is at most
-``w_max·|A_lk|``. Leaving out the channels with the smallest activation mass therefore
-minimises a guaranteed bound on the change of ``Σ_k w_lk A_lk``: the omitted mass
-``Σ_{k ∉ S} ā_lk`` (reported as a share of ``Σ_k ā_lk`` in
-``result.settings["omitted_activation_share"]``). The proxy is free: it reads the
-activations the baseline pass already recorded.
+Fast mode (``channel_budget=k``) scores only ``k`` channels of each layer and gives the
+others weight 0. ``channel_selection`` picks them:
+
+- ``"peak"`` (default): the ``k`` channels with the largest peak activation
+  ``â_lk = max_{ij} |A_lk(i, j)|``;
+- ``"mass"``: the ``k`` channels with the largest mean activation
+  ``ā_lk = mean_{ij} |A_lk(i, j)|``.
+
+Both are free (they read the activations the baseline pass recorded) and both rest on the
+same bound: every Poly-CAM weight is bounded (``0 ≤ w ≤ 1`` for PCAM+ and PCAM−, ``≤ 2``
+for PCAM±), so leaving channel ``k`` out changes the layer map ``L_l = Σ_k w_lk A_lk`` by
+at most ``w_max·|A_lk|`` at every pixel. What differs is the norm the bound is minimised
+in. ``"mass"`` minimises the bound on the *mean* change, ``Σ_{k∉S} ā_lk``; ``"peak"``
+minimises the bound on the *largest* change at any pixel, ``Σ_{k∉S} â_lk``. The saliency
+map depends on a layer map through its shape, not its mean: each level is divided by
+its local mean (LNorm), multiplied into the fused map and normalised by its 99.9th
+percentile, i.e. by its peak, so a pixel's rank is set by where the layer maps peak.
+A channel with a strong, localised response (a small mask with a large activation) moves
+that peak; a channel of diffuse, moderate activation adds an almost flat term that
+LNorm and the normalisation largely remove, yet it is what ``"mass"`` keeps first. On
+a phantom-trained ResNet-18 the mean ranking lost the map's ordering on some images
+(Spearman with the exact map below 0 at 16 channels per layer) while the peak ranking
+kept it (docs/benchmarks.md, "Fast mode on a trained model"). ``"mass"`` is kept for
+comparison. The activation mass left out is reported per layer, as a share of the
+layer's total, in ``result.settings["omitted_activation_share"]``.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -45,6 +61,20 @@ from medxai.cams.weights import MINUS, PLUS, PLUS_MINUS, WeightRule
 VARIANTS: dict[str, WeightRule] = {rule.name: rule for rule in (PLUS, MINUS, PLUS_MINUS)}
 
 
+def _peak(activations: Tensor) -> Tensor:
+    """``max_ij |A_k(i, j)|`` per channel of a ``B×K×h×w`` activation (``B×K``)."""
+    return activations.abs().flatten(2).amax(-1)
+
+
+def _mass(activations: Tensor) -> Tensor:
+    """``mean_ij |A_k(i, j)|`` per channel of a ``B×K×h×w`` activation (``B×K``)."""
+    return activations.abs().mean(dim=(-2, -1))
+
+
+#: Fast-mode channel rankings (``channel_selection``): name → ``B×K`` channel scores.
+CHANNEL_SELECTIONS: dict[str, Callable[[Tensor], Tensor]] = {"peak": _peak, "mass": _mass}
+
+
 class PolyCAM(HookedExplainer):
     """Poly-CAM saliency for any CNN classifier; no gradients needed.
 
@@ -59,6 +89,8 @@ class PolyCAM(HookedExplainer):
             so that ``batch_size·C·H·W·itemsize ≤ max_batch_bytes``.
         channel_budget: fast mode; score only this many channels per layer (see the module
             docstring). ``None`` (default) is exact.
+        channel_selection: how fast mode ranks the channels of a layer: ``"peak"`` (the
+            largest activation, default) or ``"mass"`` (the mean absolute activation).
         channels_last: run the masked passes in ``torch.channels_last`` (inputs and a
             converted copy of the model; the caller's model is left as it is). ``None``
             picks it on CUDA and CPU, where it measured faster (docs/benchmarks.md).
@@ -84,6 +116,7 @@ class PolyCAM(HookedExplainer):
         batch_size: int = 64,
         max_batch_bytes: int | None = None,
         channel_budget: int | None = None,
+        channel_selection: str = "peak",
         channels_last: bool | None = None,
         autocast: str | None = None,
         intermediate: bool = False,
@@ -96,10 +129,16 @@ class PolyCAM(HookedExplainer):
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if channel_budget is not None and channel_budget < 1:
             raise ValueError(f"channel_budget must be at least 1, got {channel_budget}")
+        if channel_selection not in CHANNEL_SELECTIONS:
+            raise ValueError(
+                f"channel_selection must be one of {sorted(CHANNEL_SELECTIONS)}, "
+                f"got {channel_selection!r}"
+            )
         self.lnorm = lnorm
         self.batch_size = batch_size
         self.max_batch_bytes = max_batch_bytes
         self.channel_budget = channel_budget
+        self.channel_selection = channel_selection
         self.channels_last = channels_last
         self.intermediate = intermediate
         if target_layers is None:
@@ -137,9 +176,10 @@ class PolyCAM(HookedExplainer):
             keep = torch.ones(batch, k, dtype=torch.bool, device=acts.device)
             share = 0.0
             if self.channel_budget is not None and self.channel_budget < k:
-                mass = torch.nan_to_num(acts.abs().mean(dim=(-2, -1)), nan=0.0)
-                top = mass.topk(self.channel_budget, dim=1).indices
+                rank = CHANNEL_SELECTIONS[self.channel_selection](acts)
+                top = torch.nan_to_num(rank, nan=0.0).topk(self.channel_budget, dim=1).indices
                 keep = torch.zeros_like(keep).scatter_(1, top, True)
+                mass = torch.nan_to_num(_mass(acts), nan=0.0)
                 left = (mass * ~keep).sum(1) / mass.sum(1).clamp_min(1e-12)
                 share = float(left.max())
             chosen.append(keep)
@@ -217,6 +257,7 @@ class PolyCAM(HookedExplainer):
             "shared_constant_channels": shared,
         }
         if self.channel_budget is not None:
+            settings["channel_selection"] = self.channel_selection
             settings["omitted_activation_share"] = omitted
         return SaliencyResult(
             saliency=levels[-1],

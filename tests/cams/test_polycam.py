@@ -221,6 +221,35 @@ def test_channel_budget_is_approximate_and_recorded() -> None:
     torch.testing.assert_close(roomy.saliency, exact.saliency, atol=1e-6, rtol=0)
 
 
+def test_channel_selection_ranks_by_peak_or_mass() -> None:
+    explainer = PolyCAM(TinyNet(3), "pcam±", target_layers=TinyNet.LAYERS, channel_budget=1)
+    acts = torch.zeros(1, 3, 8, 8)
+    acts[0, 0, 2, 3] = 10.0  # one strong, localised response: largest peak, mass 10/64
+    acts[0, 1] = 0.5  # diffuse: largest mass (0.5), small peak
+    acts[0, 2, :4] = 0.3
+    (peak,), _ = explainer._selected([acts])
+    assert peak.tolist() == [[True, False, False]]
+    explainer.channel_selection = "mass"
+    (mass,), omitted = explainer._selected([acts])
+    assert mass.tolist() == [[False, True, False]]
+    total = 10.0 / 64 + 0.5 + 0.15
+    assert omitted[0] == pytest.approx((10.0 / 64 + 0.15) / total)
+
+
+def test_channel_selection_is_recorded_and_checked() -> None:
+    model = TinyNet(3)
+    x = torch.randn(1, 3, 32, 32)
+    for rule in ("peak", "mass"):
+        fast = PolyCAM(
+            model, "pcam±", target_layers=TinyNet.LAYERS, channel_budget=2, channel_selection=rule
+        )(x, 0)
+        assert fast.settings["channel_selection"] == rule and fast.approximate
+    exact = PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS)(x, 0)
+    assert "channel_selection" not in exact.settings
+    with pytest.raises(ValueError, match="channel_selection"):
+        PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_selection="random")
+
+
 def test_bf16_autocast_is_recorded_and_close() -> None:
     model = TinyNet(3)
     x = torch.randn(1, 3, 32, 32)
