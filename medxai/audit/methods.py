@@ -4,7 +4,8 @@ The registry's defaults follow the papers (RISE with 6000 masks, SmoothGrad with
 samples, exact Poly-CAM, ...), which takes minutes per image on a CPU. The notebooks'
 CI runs use :data:`SMALL_SETTINGS` instead; pass ``small=False`` to
 :func:`build_explainers` for the defaults. Numbers from the small settings are noisier
-(fewer samples) and Poly-CAM is approximate (``channel_budget``: only the channels with
+(fewer samples: RISE draws 256 masks, Score-CAM variants 2 noise samples or iterations)
+and Poly-CAM is approximate (``channel_budget``: only the channels with
 the largest mean activation are scored, see :mod:`medxai.cams.polycam`).
 """
 
@@ -28,7 +29,7 @@ SMALL_SETTINGS: dict[str, dict[str, Any]] = {
     "ig": {"n_steps": 16},
     "smoothgrad": {"nt_samples": 8},
     "occlusion": {"window": 16, "stride": 8},
-    "rise": {"n_masks": 400, "batch_size": 100},
+    "rise": {"n_masks": 256, "batch_size": 128},
     "pcam+": {"channel_budget": 8, "batch_size": 64},
     "pcam-": {"channel_budget": 8, "batch_size": 64},
     "pcam±": {"channel_budget": 8, "batch_size": 64},
