@@ -85,3 +85,20 @@ def patch_image(row: int, col: int, size: int = 8, generator: torch.Generator | 
     x = torch.rand(1, 1, 32, 32, generator=generator) * 0.05
     x[..., row : row + size, col : col + size] = 1.0
     return x
+
+
+#: Every per-module hook registry an explainer could leave something in.
+HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_pre_hooks",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_pre_hooks_with_kwargs",
+    "_state_dict_hooks",
+)
+
+
+def no_hooks(model: nn.Module) -> bool:
+    """True when no module of ``model`` holds any hook."""
+    return all(not getattr(m, d, {}) for m in model.modules() for d in HOOK_DICTS)

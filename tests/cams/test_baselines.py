@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+from nets import no_hooks
 from torch import Tensor, nn
 
 import medxai.cams
@@ -16,15 +17,6 @@ from medxai.errors import DependencyError
 
 pytest.importorskip("torchcam")
 pytest.importorskip("captum")
-
-HOOK_DICTS = (
-    "_forward_hooks",
-    "_forward_pre_hooks",
-    "_backward_hooks",
-    "_backward_pre_hooks",
-    "_forward_hooks_with_kwargs",
-    "_forward_pre_hooks_with_kwargs",
-)
 
 # small settings so that every method runs in well under a second on 16×16 inputs
 FAST = {
@@ -59,9 +51,6 @@ class Net(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.fc(self.drop(self.features(x).mean(dim=(2, 3))))
 
-
-def no_hooks(model: nn.Module) -> bool:
-    return all(not getattr(m, d, {}) for m in model.modules() for d in HOOK_DICTS)
 
 
 def build(name: str, model: nn.Module):

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from nets import TinyNet
+from nets import TinyNet, no_hooks
 from torch import nn
 
 import medxai
 from medxai.cams.cam import CAM
 from medxai.cams.polycam import PolyCAM
-
-HOOK_DICTS = (
-    "_forward_hooks",
-    "_forward_pre_hooks",
-    "_backward_hooks",
-    "_backward_pre_hooks",
-    "_forward_hooks_with_kwargs",
-    "_forward_pre_hooks_with_kwargs",
-    "_state_dict_hooks",
-)
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(not getattr(m, d, {}) for m in model.modules() for d in HOOK_DICTS)
 
 
 class Exploding(TinyNet):
@@ -56,12 +42,12 @@ def test_no_hooks_left_and_flags_restored(index: int) -> None:
     explainer = _explainers(model)[index]
     explainer(torch.randn(2, 3, 32, 32))
     assert model.seen_training is False
-    assert _no_hooks(model)
+    assert no_hooks(model)
     assert {name: m.training for name, m in model.named_modules()} == flags
     model.armed = True
     with pytest.raises(RuntimeError, match="boom"):
         explainer(torch.randn(2, 3, 32, 32))
-    assert _no_hooks(model)
+    assert no_hooks(model)
     assert {name: m.training for name, m in model.named_modules()} == flags
 
 
@@ -70,7 +56,7 @@ def test_hooks_removed_when_target_is_out_of_range() -> None:
     for explainer in _explainers(model):
         with pytest.raises(ValueError, match="out of range"):
             explainer(torch.randn(1, 3, 32, 32), targets=7)
-        assert _no_hooks(model)
+        assert no_hooks(model)
     single = TinyNet(1)
     with pytest.raises(ValueError, match="out of range"):
         PolyCAM(single, target_layers=TinyNet.LAYERS)(torch.randn(1, 3, 32, 32), targets=2)
@@ -120,7 +106,7 @@ def test_layer_that_runs_twice_is_refused() -> None:
     model = Twice(3)
     with pytest.raises(ValueError, match="ran 2 times"):
         PolyCAM(model, target_layers=["body.1", "body.5"])(torch.randn(1, 3, 32, 32))
-    assert _no_hooks(model)
+    assert no_hooks(model)
 
 
 def test_input_must_be_4d_and_device_dtype_follow_model() -> None:
