@@ -36,7 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--channel-budget", type=int, default=16)
+    parser.add_argument("--channel-budget", type=int, default=16,
+                        help="channels scored per layer; 0 scores every channel (exact)")
     args = parser.parse_args()
     torch.manual_seed(0)
     x = torch.randn(1, 3, args.size, args.size)
@@ -53,7 +54,7 @@ def main() -> None:
         print(f"| {name} | {dead} | {total} | {without} | {with_} | {without - with_} |")
 
     model = resnet18(weights=None).eval()
-    options = {"batch_size": args.batch_size, "channel_budget": args.channel_budget}
+    options = {"batch_size": args.batch_size, "channel_budget": args.channel_budget or None}
     runs = {}
     for variant in ("pcam±", "pcam+", "pcam-"):
         explainer = PolyCAM(model, variant, **options)
@@ -61,7 +62,8 @@ def main() -> None:
     both, plus, minus = runs["pcam±"], runs["pcam+"], runs["pcam-"]
     print(
         f"\nResNet-18 {args.size}², batch {args.batch_size}, "
-        f"{args.channel_budget} channels per layer\n"
+        + (f"{args.channel_budget} channels per layer\n" if args.channel_budget
+           else "every channel scored\n")
     )
     print("| run | baseline passes | masked passes | masked batches | s |")
     print("|---|---|---|---|---|")
