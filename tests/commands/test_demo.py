@@ -94,3 +94,30 @@ def test_demo_config_documents_the_demo_phantoms() -> None:
         demo.DEMO_PHANTOMS["train_studies"], demo.DEMO_PHANTOMS["valid_studies"]
     )
     assert tuple(args.body_parts) == demo.DEMO_PHANTOMS["body_parts"]
+
+
+def test_run_reports_with_exact_pcam(monkeypatch, tmp_path: Path, capsys) -> None:
+    """``run`` chains phantoms → training → report and asks the report for exact PCAM±."""
+    import argparse
+
+    import medxai.report as report
+
+    study = tmp_path / "phantoms" / "valid" / "XR_FINGER" / "patient00001" / "study1_positive"
+    study.mkdir(parents=True)
+    (study / "annotations.json").write_text(json.dumps({"images": {"image1.png": [{}]}}))
+    checkpoint = tmp_path / "best.ckpt"
+    torch.save({"medxai": {"metrics": {"best": {"val/study_auroc": 0.99}}}}, checkpoint)
+    seen = {}
+
+    def fake_report(options):
+        seen["options"] = options
+        return argparse.Namespace(html=options.out / "report.html")
+
+    monkeypatch.setattr(demo, "_phantoms", lambda out, seed: tmp_path / "phantoms")
+    monkeypatch.setattr(demo, "_train", lambda out, root, seed, epochs: checkpoint)
+    monkeypatch.setattr(report, "build_report", fake_report)
+    args = argparse.Namespace(out=tmp_path / "demo", seed=0, max_epochs=None)
+    assert demo.run(args) == 0
+    options = seen["options"]
+    assert options.exact is True and options.device == "cpu" and options.study == study
+    assert capsys.readouterr().out.strip() == str(tmp_path / "demo" / "report" / "report.html")
