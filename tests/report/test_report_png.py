@@ -76,6 +76,10 @@ def test_model_identity_and_methods(png_report) -> None:
     assert summary["explanation"]["device"] == "cpu"
     html = png_report.html.read_text(encoding="utf-8")
     assert "fast (1 channel per layer)" in html
+    (warning,) = [w for w in summary["warnings"] if w.startswith("PCAM± maps are approximate")]
+    assert "(fast mode, 1 channel per layer)" in warning and "--exact" in warning
+    assert not any(w.startswith("CAM maps") for w in summary["warnings"])
+    assert "rerun with --exact before relying on their detail" in html
 
 
 def test_inputs_have_paths_and_checksums(png_report, png_study: Path, tiny_checkpoint) -> None:
