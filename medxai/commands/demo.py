@@ -94,17 +94,21 @@ def _train(out: Path, data_root: Path, seed: int, max_epochs: int | None) -> Pat
 
 
 def validation_line(checkpoint: Path) -> str:
-    """One line with the checkpoint's validation study AUROC and kappa (from its metadata)."""
-    import torch
+    """One line with the checkpoint's validation study AUROC and kappa (from its metadata:
+    the metrics group of the checkpoint's own epoch, as the report shows them)."""
+    from medxai.checkpoint import read_checkpoint
+    from medxai.report.summary import validation_metrics
 
-    meta = torch.load(checkpoint, map_location="cpu", weights_only=True).get("medxai", {})
-    best = meta.get("metrics", {}).get("best") or meta.get("metrics", {}).get("latest") or {}
-    if "val/study_auroc" not in best:
+    data = read_checkpoint(checkpoint)
+    found = validation_metrics(data.get("medxai", {}).get("metrics", {}), data.get("epoch"))
+    values = found["metrics"] if found else {}
+    if "val/study_auroc" not in values:
         return f"{checkpoint.name}: no validation metrics recorded"
+    epoch = "?" if found["epoch"] is None else int(found["epoch"])
     return (
-        f"{checkpoint.name}: validation study AUROC {best['val/study_auroc']:.3f}, "
-        f"study kappa {best.get('val/study_kappa', float('nan')):.3f} "
-        f"(epoch {int(best.get('epoch', -1))}, {int(best.get('studies', 0))} studies)"
+        f"{checkpoint.name}: validation study AUROC {values['val/study_auroc']:.3f}, "
+        f"study kappa {values.get('val/study_kappa', float('nan')):.3f} "
+        f"(epoch {epoch}, {int(values.get('studies', 0))} studies)"
     )
 
 

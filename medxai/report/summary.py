@@ -66,23 +66,23 @@ def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
     return {**first, **{k: v for k, v in found.items() if k not in first}}
 
 
-def approximation_warnings(analysis: StudyAnalysis) -> list[str]:
-    """One warning per method whose maps are approximate (fast mode or reduced precision).
+def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One warning per method entry (:func:`method_entry`) whose maps are approximate
+    (fast mode or reduced precision).
 
     Fast mode's agreement with the exact map depends on the model: Spearman 0.84 on one
     phantom-trained ResNet-18 and 0.57 on another, at 16 channels per layer
     (docs/benchmarks.md), so the reader is told to confirm with ``--exact``.
     """
     out = []
-    for spec in analysis.methods:
-        result = analysis.images[0].results[spec.label]
-        if not result.approximate:
+    for method in methods:
+        if not method["approximate"]:
             continue
-        budget = result.settings.get("channel_budget")
+        budget = method["settings"].get("channel_budget")
         plural = "" if budget == 1 else "s"
         how = f"fast mode, {budget} channel{plural} per layer" if budget else "reduced precision"
         out.append(
-            f"{spec.label} maps are approximate ({how}); how close they are to the exact "
+            f"{method['label']} maps are approximate ({how}); how close they are to the exact "
             "maps depends on the model: rerun with --exact before relying on their detail"
         )
     return out
@@ -229,7 +229,8 @@ def build_summary(
         warnings += [f"{a.image.name}: {w}" for w in [*a.image.warnings, *a.notes]]
     if inputs.annotation_path is None:
         warnings.append("no annotation file: the localisation table is empty")
-    warnings += approximation_warnings(analysis)
+    methods = [method_entry(spec, analysis) for spec in analysis.methods]
+    warnings += approximation_warnings(methods)
     study: dict[str, Any] = {
         "id": folder.name,
         "folder": str(folder),
@@ -256,7 +257,7 @@ def build_summary(
                 if len({a.explained_class for a in analysis.images}) == 1
                 else "each image's predicted class"
             ),
-            "methods": [method_entry(spec, analysis) for spec in analysis.methods],
+            "methods": methods,
             "colormap": SALIENCY_CMAP,
             "regions": {"method": REGION_METHOD, "top_k": top_regions},
             "metrics": {key: title for key, (title, _) in METRICS.items()},

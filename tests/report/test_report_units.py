@@ -95,29 +95,15 @@ def test_templates_autoescape_every_string() -> None:
 
 
 def test_approximation_warnings_name_only_the_approximate_methods() -> None:
-    from types import SimpleNamespace
-
     from medxai.report.summary import approximation_warnings
 
-    def result(approximate: bool, settings: dict) -> SimpleNamespace:
-        return SimpleNamespace(approximate=approximate, settings=settings)
+    def entry(label: str, approximate: bool, settings: dict) -> dict:
+        return {"label": label, "approximate": approximate, "settings": settings}
 
-    specs = [SimpleNamespace(label="CAM"), SimpleNamespace(label="PCAM±")]
-    exact = SimpleNamespace(
-        methods=specs,
-        images=[SimpleNamespace(results={"CAM": result(False, {}),
-                                         "PCAM±": result(False, {"channel_budget": None})})],
-    )
+    exact = [entry("CAM", False, {}), entry("PCAM±", False, {"channel_budget": None})]
     assert approximation_warnings(exact) == []
-    fast = SimpleNamespace(
-        methods=specs,
-        images=[SimpleNamespace(results={"CAM": result(False, {}),
-                                         "PCAM±": result(True, {"channel_budget": 32})})],
-    )
+    fast = [entry("CAM", False, {}), entry("PCAM±", True, {"channel_budget": 32})]
     (warning,) = approximation_warnings(fast)
     assert warning.startswith("PCAM± maps are approximate (fast mode, 32 channels per layer)")
-    bf16 = SimpleNamespace(
-        methods=specs[1:],
-        images=[SimpleNamespace(results={"PCAM±": result(True, {"autocast": "bf16"})})],
-    )
+    bf16 = [entry("PCAM±", True, {"autocast": "bf16"})]
     assert "(reduced precision)" in approximation_warnings(bf16)[0]
