@@ -91,6 +91,11 @@ def ins_minus_del(model: nn.Module, image: Tensor, saliency: Tensor, target: int
     return float(result.difference[0])
 
 
+def cache_path(cache: Path, key: str) -> Path:
+    """Where the exact run of ``key`` (``checkpoint|image|size``) is saved in ``cache``."""
+    return cache / (hashlib.sha256(key.encode()).hexdigest()[:16] + ".pt")
+
+
 def exact_run(
     explainer: nn.Module,
     model: nn.Module,
@@ -108,7 +113,7 @@ def exact_run(
     """
     path = None
     if cache is not None:
-        path = cache / (hashlib.sha256(key.encode()).hexdigest()[:16] + ".pt")
+        path = cache_path(cache, key)
         if path.is_file():
             return torch.load(path, weights_only=True)
     captured: list[tuple[Tensor, Tensor]] = []

@@ -23,17 +23,17 @@ and prints the Spearman correlation with the exact map (mean over images, worst 
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from _cams_common import spearman
-from cams_fast_mode import load_inputs, load_model
+from cams_fast_mode import cache_path, load_inputs, load_model
 from torch import Tensor
 
 from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.normalize import percentile_normalize
+from medxai.cams.polycam import CHANNEL_SELECTIONS
 
 
 def final_map(weights: list[Tensor], activations: list[Tensor], size: int) -> Tensor:
@@ -46,7 +46,7 @@ def budgeted(weight: Tensor, acts: Tensor, budget: int, fill: str) -> Tensor:
     """``weight`` with all but the ``budget`` largest-peak channels set to the fill value."""
     if budget >= weight.shape[1]:
         return weight
-    top = acts.abs().flatten(2).amax(-1).topk(budget, dim=1).indices
+    top = CHANNEL_SELECTIONS["peak"](acts).topk(budget, dim=1).indices  # fast mode's ranking
     keep = torch.zeros_like(weight).scatter_(1, top, 1.0)
     value = (weight * keep).sum(1, keepdim=True) / budget if fill == "mean" else 0.0
     return weight * keep + value * (1 - keep)
@@ -72,8 +72,7 @@ def main() -> None:
     flat: list[float] = []
     channels: list[int] = []
     for name in names:
-        key = f"{args.checkpoint}|{name}|{size}"
-        path = args.exact_cache / (hashlib.sha256(key.encode()).hexdigest()[:16] + ".pt")
+        path = cache_path(args.exact_cache, f"{args.checkpoint}|{name}|{size}")
         if not path.is_file():
             raise SystemExit(f"{path}: no cached exact run for {name}; run cams_fast_mode.py")
         record = torch.load(path, weights_only=True)
