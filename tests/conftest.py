@@ -7,6 +7,29 @@ from pathlib import Path
 import pytest
 import torch
 
+#: Mutated files each fuzz test tries by default: enough to cover every decoder and parser
+#: in a few seconds; ``--fuzz-iterations N`` runs longer searches.
+DEFAULT_FUZZ_ITERATIONS = 60
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-iterations",
+        type=int,
+        default=DEFAULT_FUZZ_ITERATIONS,
+        metavar="N",
+        help=f"mutated inputs per fuzz test and seed file (default {DEFAULT_FUZZ_ITERATIONS})",
+    )
+
+
+@pytest.fixture(scope="session")
+def fuzz_iterations(request: pytest.FixtureRequest) -> int:
+    """How many mutated inputs each fuzz test tries (``--fuzz-iterations N``)."""
+    value = int(request.config.getoption("--fuzz-iterations"))
+    if value < 1:
+        raise pytest.UsageError(f"--fuzz-iterations must be at least 1, got {value}")
+    return value
+
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
