@@ -13,11 +13,14 @@ A medxai checkpoint is a Lightning checkpoint (or any ``torch.save``'d dict) hol
   format         :data:`FORMAT_VERSION` (int)
   medxai_version version of medxai that wrote it
   arch           ``build_classifier`` architecture name, e.g. ``"resnet50"``
-  num_outputs    number of logits (1: the "abnormal" logit)
-  input_size     side in pixels of the square input, e.g. 320
-  mean, std      per-channel normalisation (3 floats each), applied after scaling to [0, 1]
-  class_names    ``["normal", "abnormal"]``; with one logit it is the last class's logit
-  threshold      decision threshold on the (study) probability, 0.5
+  num_outputs    number of logits, 1 to :data:`MAX_OUTPUTS` (1: the "abnormal" logit)
+  input_size     side in pixels of the square input, :data:`MIN_INPUT_SIZE` to
+                 :data:`MAX_INPUT_SIZE`, e.g. 320
+  mean, std      per-channel normalisation (3 finite floats each, ``std > 0``), applied
+                 after scaling to [0, 1]
+  class_names    ``["normal", "abnormal"]``: distinct names, one per logit (two for one
+                 logit, whose score is the last class's); exactly one is ``"abnormal"``
+  threshold      decision threshold on the (study) probability, in [0, 1]; 0.5
   metrics        ``{"latest": {...}, "best": {...}}``: validation metrics (floats) plus
                  ``epoch``; ``best`` is the epoch with the highest ``val/study_kappa``
   provenance     data root, split counts, SHA-256 of the index, initial weights, epoch,
@@ -25,10 +28,15 @@ A medxai checkpoint is a Lightning checkpoint (or any ``torch.save``'d dict) hol
   ============== ==============================================================
 
 Every file is read with ``torch.load(..., weights_only=True)``; nothing in it is executed.
+:func:`read_metadata` checks every key above (types, ranges, lengths, finite values) before
+anything is built from it, and :func:`load_classifier` refuses weights holding NaN or
+infinite values, so that a broken checkpoint is refused with one line naming it instead of
+producing a NaN probability.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +56,18 @@ FORMAT_VERSION = 1
 CLASS_NAMES = ("normal", "abnormal")
 #: Keys every metadata dict must hold.
 REQUIRED_KEYS = ("format", "arch", "num_outputs", "input_size", "mean", "std", "class_names")
+#: The class whose probability the report and the evaluation explain (matched ignoring case).
+ABNORMAL = "abnormal"
+#: Smallest input side: the backbones downsample by 32 before their pooling layer.
+MIN_INPUT_SIZE = 32
+#: Largest input side. One ``3×S×S`` float32 input is ``12·S²`` bytes: 48 MiB at 2048
+#: (MURA classifiers use 224 to 512), but 43 GB at 60,000, and the explainers run batches
+#: of dozens of such inputs.
+MAX_INPUT_SIZE = 2048
+#: Most logits a classifier head may have (the head is built before the weights are read).
+MAX_OUTPUTS = 1000
+#: Default decision threshold on the study probability.
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass
@@ -64,11 +84,17 @@ class LoadedClassifier:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     class_names: tuple[str, ...]
-    threshold: float = 0.5
+    threshold: float = DEFAULT_THRESHOLD
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    num_outputs: int = 1
+
+    @property
+    def abnormal_index(self) -> int:
+        """The class index of "abnormal" (see :func:`abnormal_index`)."""
+        return abnormal_index(self.class_names, self.num_outputs)
 
 
 def make_metadata(
@@ -78,9 +104,10 @@ def make_metadata(
     mean: Sequence[float],
     std: Sequence[float],
     num_outputs: int = 1,
+    class_names: Sequence[str] = CLASS_NAMES,
     metrics: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
     """The ``checkpoint["medxai"]`` dict, converted to primitive types only."""
     from medxai import __version__
@@ -94,7 +121,7 @@ def make_metadata(
             "input_size": input_size,
             "mean": list(mean),
             "std": list(std),
-            "class_names": list(CLASS_NAMES),
+            "class_names": list(class_names),
             "threshold": threshold,
             "metrics": dict(metrics or {}),
             "provenance": dict(provenance or {}),
@@ -140,8 +167,113 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     return dict(data)
 
 
+def abnormal_index(class_names: Sequence[str], num_logits: int) -> int:
+    """The class index of "abnormal", the class whose probability is reported.
+
+    The rule: exactly one of ``class_names`` is ``"abnormal"`` (ignoring case and spaces),
+    and its position is the index. With one logit ``z`` there are two classes and the
+    logit is the last one's (class 1 → ``σ(z)``, class 0 → ``1 − σ(z)``); with ``K > 1``
+    logits there is one name per logit (softmax). The index is what
+    :func:`medxai.cams.targets.class_probability` takes.
+
+    Raises:
+        ValueError: the names do not match the logits, or do not say which is "abnormal".
+    """
+    names = [str(name).strip().lower() for name in class_names]
+    expected = 2 if num_logits == 1 else num_logits
+    if len(names) != expected:
+        logits = "1 logit (2 classes)" if num_logits == 1 else f"{num_logits} logits"
+        raise ValueError(f"{len(names)} class names for {logits}")
+    found = [i for i, name in enumerate(names) if name == ABNORMAL]
+    if len(found) != 1:
+        which = "no" if not found else "more than one"
+        raise ValueError(
+            f"class_names {list(class_names)} name {which} '{ABNORMAL}' class, so the "
+            f"probability of {ABNORMAL} is undefined"
+        )
+    return found[0]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integer(meta: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = meta[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{key} {value} is outside {low} to {high}")
+    return value
+
+
+def _channels(meta: Mapping[str, Any], key: str, positive: bool) -> tuple[float, float, float]:
+    value = meta[key]
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise ValueError(f"{key} must be 3 numbers (one per channel), not {value!r}")
+    if not all(_is_number(v) and math.isfinite(v) for v in value):
+        raise ValueError(f"{key} must be 3 finite numbers, not {list(value)!r}")
+    if positive and not all(v > 0 for v in value):
+        raise ValueError(f"{key} must be positive (it divides the pixels), not {list(value)!r}")
+    return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def validate_metadata(meta: Any) -> dict[str, Any]:
+    """The metadata with every key of the table above checked and converted to its type.
+
+    Returns a copy in which ``format``, ``num_outputs`` and ``input_size`` are ints,
+    ``mean``/``std`` tuples of 3 floats, ``class_names`` a tuple of str, ``threshold`` a
+    float (:data:`DEFAULT_THRESHOLD` when absent), ``metrics`` and ``provenance`` dicts.
+
+    Raises:
+        ValueError: the first problem, in words (:func:`read_metadata` adds the path).
+    """
+    from medxai.models import ARCHITECTURES
+
+    if not isinstance(meta, Mapping):
+        raise ValueError("medxai metadata is not a dict")
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"medxai metadata lacks {', '.join(missing)}")
+    checked = dict(meta)
+    checked["format"] = _integer(meta, "format", 1, 10**6)
+    if checked["format"] > FORMAT_VERSION:
+        raise ValueError(f"written by a newer medxai (format {meta['format']}); upgrade medxai")
+    arch = meta["arch"]
+    if not isinstance(arch, str) or arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
+    checked["num_outputs"] = _integer(meta, "num_outputs", 1, MAX_OUTPUTS)
+    checked["input_size"] = _integer(meta, "input_size", MIN_INPUT_SIZE, MAX_INPUT_SIZE)
+    checked["mean"] = _channels(meta, "mean", positive=False)
+    checked["std"] = _channels(meta, "std", positive=True)
+    names = meta["class_names"]
+    if not isinstance(names, (list, tuple)) or not all(
+        isinstance(n, str) and n.strip() for n in names
+    ):
+        raise ValueError(f"class_names must be a list of non-empty names, not {names!r}")
+    if len({n.strip().lower() for n in names}) != len(names):
+        raise ValueError(f"class_names {list(names)} repeat a name")
+    abnormal_index(names, checked["num_outputs"])
+    checked["class_names"] = tuple(names)
+    threshold = meta.get("threshold", DEFAULT_THRESHOLD)
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    if not _is_number(threshold) or not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a probability in [0, 1], not {threshold!r}")
+    checked["threshold"] = float(threshold)
+    for key in ("metrics", "provenance"):
+        value = meta.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise ValueError(f"{key} must be a dict, not {type(value).__name__}")
+        checked[key] = dict(value or {})
+    return checked
+
+
 def read_metadata(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The validated ``checkpoint["medxai"]`` dict; raises :class:`InputError` if unusable."""
+    """The validated ``checkpoint["medxai"]`` dict (:func:`validate_metadata`).
+
+    Raises:
+        InputError: no metadata, or metadata that :func:`validate_metadata` refuses.
+    """
     meta = checkpoint.get(METADATA_KEY)
     if meta is None:
         if all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
@@ -149,16 +281,50 @@ def read_metadata(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -
         else:
             problem = "not a medxai checkpoint (no 'medxai' metadata); train it with train.py"
         raise InputError(path, problem)
-    if not isinstance(meta, Mapping):
-        raise InputError(path, "medxai metadata is not a dict")
-    missing = [k for k in REQUIRED_KEYS if k not in meta]
-    if missing:
-        raise InputError(path, f"medxai metadata lacks {', '.join(missing)}")
-    if int(meta["format"]) > FORMAT_VERSION:
-        raise InputError(
-            path, f"written by a newer medxai (format {meta['format']}); upgrade medxai"
-        )
-    return dict(meta)
+    try:
+        return validate_metadata(meta)
+    except ValueError as exc:
+        raise InputError(path, f"bad medxai metadata: {exc}") from None
+
+
+def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:
+    """The validation metrics of the checkpoint's own weights.
+
+    A checkpoint holds ``{"latest": {...}, "best": {...}}``; the group whose ``epoch`` is
+    the checkpoint's epoch is chosen (else ``best``, else ``latest``, else a flat dict).
+    Returns ``{"group", "epoch", "metrics"}``, or ``None`` when nothing is recorded.
+    """
+    groups = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
+    chosen = next(
+        (k for k, v in groups.items() if epoch is not None and v.get("epoch") == epoch), None
+    )
+    chosen = chosen or ("best" if "best" in groups else "latest" if "latest" in groups else None)
+    values = (
+        dict(groups[chosen])
+        if chosen
+        else {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
+    )
+    if not values:
+        return None
+    return {"group": chosen, "epoch": values.pop("epoch", epoch), "metrics": values}
+
+
+def checkpoint_validation(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """:func:`validation_metrics` of the checkpoint file at ``path``: its metadata's
+    ``metrics`` at its own epoch (``provenance.epoch``, else Lightning's ``epoch``).
+
+    Only the metrics are read, so a checkpoint whose other metadata is incomplete still
+    answers; a missing or unreadable file raises :class:`InputError`.
+    """
+    checkpoint = read_checkpoint(path)
+    meta = checkpoint.get(METADATA_KEY)
+    meta = meta if isinstance(meta, Mapping) else {}
+    metrics = meta.get("metrics")
+    provenance = meta.get("provenance")
+    epoch = provenance.get("epoch") if isinstance(provenance, Mapping) else None
+    if epoch is None:
+        epoch = checkpoint.get("epoch")
+    return validation_metrics(metrics if isinstance(metrics, Mapping) else {}, epoch)
 
 
 def classifier_state_dict(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> dict:
@@ -166,6 +332,8 @@ def classifier_state_dict(checkpoint: Mapping[str, Any], path: str | os.PathLike
     state = checkpoint.get("state_dict")
     if not isinstance(state, Mapping):
         raise InputError(path, "checkpoint has no state_dict")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise InputError(path, "state_dict holds entries that are not named tensors")
     if any(k.startswith("model.") for k in state):
         return {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
     return dict(state)
@@ -187,24 +355,58 @@ def load_classifier(
     meta = read_metadata(checkpoint, path)
     state = classifier_state_dict(checkpoint, path)
     try:
-        model = build_classifier(str(meta["arch"]), int(meta["num_outputs"]), weights=None)
+        model = build_classifier(meta["arch"], meta["num_outputs"], weights=None)
     except MedxaiError as exc:
         raise InputError(path, str(exc)) from exc
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise InputError(path, f"weights do not fit {meta['arch']} ({len(state)} tensors)") from exc
+    broken = non_finite_tensors(state)
+    if broken:
+        raise InputError(
+            path,
+            f"weights hold NaN or infinite values ({len(broken)} tensors, first {broken[0]}); "
+            "the checkpoint is broken",
+        )
     model.to(map_location).eval()
     return LoadedClassifier(
         model=model,
-        arch=str(meta["arch"]),
-        input_size=int(meta["input_size"]),
-        mean=tuple(float(v) for v in meta["mean"]),  # type: ignore[arg-type]
-        std=tuple(float(v) for v in meta["std"]),  # type: ignore[arg-type]
-        class_names=tuple(str(c) for c in meta["class_names"]),
-        threshold=float(meta.get("threshold", 0.5)),
-        metrics=dict(meta.get("metrics") or {}),
-        provenance=dict(meta.get("provenance") or {}),
+        arch=meta["arch"],
+        input_size=meta["input_size"],
+        mean=meta["mean"],
+        std=meta["std"],
+        class_names=meta["class_names"],
+        threshold=meta["threshold"],
+        metrics=meta["metrics"],
+        provenance=meta["provenance"],
         path=path,
         metadata=meta,
+        num_outputs=meta["num_outputs"],
     )
+
+
+def non_finite_tensors(state: Mapping[str, Any]) -> list[str]:
+    """Names of the floating-point tensors of ``state`` that hold NaN or ±inf."""
+    return [
+        name
+        for name, value in state.items()
+        if isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and not bool(torch.isfinite(value).all())
+    ]
+
+
+def require_finite(
+    values: torch.Tensor, checkpoint: str | os.PathLike[str] | None, what: str
+) -> None:
+    """Raise :class:`InputError` naming ``checkpoint`` if ``values`` hold NaN or ±inf.
+
+    A classifier whose weights are finite can still compute NaN (e.g. a negative
+    batch-norm variance); no probability or map computed from such values may be reported.
+    """
+    if not bool(torch.isfinite(values).all()):
+        raise InputError(
+            checkpoint or "checkpoint",
+            f"{what} is NaN or infinite; the checkpoint's weights or normalisation are broken",
+        )
