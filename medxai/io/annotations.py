@@ -16,6 +16,21 @@ the top level are ignored. The format is recognised by content: a file starting 
 Errors name the file and the entry, e.g.
 ``annotations.json: images['image1.png'][2]: ellipse centre (900, 20) is outside the
 512×400 image`` (sizes are written width×height).
+
+Limits
+    A file larger than :data:`MAX_ANNOTATION_BYTES` (32 MiB), an image with more than
+    :data:`MAX_SHAPES_PER_IMAGE` (10,000) shapes, and a polygon with more than
+    :data:`MAX_POLYGON_POINTS` (10,000) points are refused with a one-line error, before
+    any mask is drawn. The radiologist's annotations of a radiograph number in the tens;
+    a shape costs 60 to 200 bytes in either format, so a CVAT export of a whole task (tens
+    of thousands of images with a few shapes each) stays within a few megabytes, and
+    32 MiB leaves ten times that. 10,000 shapes on one image is already more than a
+    figure can show legibly, and a polygon traced by hand or by a segmentation tool
+    around a whole bone has at most a few thousand points. Within these limits reading,
+    validating, rasterising and drawing stay in seconds (the masks cost one pass over
+    each shape's rows, not its area), so an oversized or hostile file is refused at
+    once instead of keeping a report busy for minutes. JSON nested deeper than the
+    parser allows (the format needs five levels) is refused the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +48,9 @@ from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask
 __all__ = [
     "ANNOTATION_FILE_NAMES",
     "EDGE_TOLERANCE_PX",
+    "MAX_ANNOTATION_BYTES",
+    "MAX_POLYGON_POINTS",
+    "MAX_SHAPES_PER_IMAGE",
     "Annotations",
     "Box",
     "Ellipse",
@@ -46,6 +64,13 @@ __all__ = [
 
 #: File names looked for in a study folder, in order, when no file is given.
 ANNOTATION_FILE_NAMES: tuple[str, ...] = ("annotations.json", "annotations.xml")
+
+#: Largest annotation file read, in bytes (see "Limits" above).
+MAX_ANNOTATION_BYTES = 32 * 2**20
+#: Most shapes one image may carry.
+MAX_SHAPES_PER_IMAGE = 10_000
+#: Most points one polygon may have.
+MAX_POLYGON_POINTS = 10_000
 
 #: How far (pixels) a defining point may lie beyond the image edge, to absorb rounding in
 #: exports; anything further out is an error.
@@ -75,7 +100,19 @@ class Annotations(dict[str, list[Shape]]):
 
 
 def _entry(name: str, index: int | None = None) -> str:
-    return f"images[{name!r}]" if index is None else f"images[{name!r}][{index}]"
+    shown = name if len(name) <= 80 else name[:77] + "..."
+    return f"images[{shown!r}]" if index is None else f"images[{shown!r}][{index}]"
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as quoted in an error: scalars as written (cut at 40 characters),
+    lists and objects by their kind only (they may be huge or deeply nested)."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _fmt(value: float) -> str:
@@ -87,10 +124,22 @@ def _json_number(source: Path, where: str, item: Mapping[str, Any], key: str) ->
         raise InputError(source, f"{where}: missing {key!r}")
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(source, f"{where}: {key} must be a number, got {json.dumps(value)}")
-    if not math.isfinite(value):
+        raise InputError(source, f"{where}: {key} must be a number, got {_shown(value)}")
+    number = _finite(value)
+    if number is None:
         raise InputError(source, f"{where}: {key} must be a finite number")
-    return float(value)
+    return number
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` for anything else (bools, huge integers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _json_shape(source: Path, where: str, item: Any) -> Shape:
@@ -99,13 +148,15 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
     kind = item.get("shape")
     if kind not in _FIELDS:
         raise InputError(
-            source, f"{where}: 'shape' must be one of {', '.join(_FIELDS)}, got {json.dumps(kind)}"
+            source, f"{where}: 'shape' must be one of {', '.join(_FIELDS)}, got {_shown(kind)}"
         )
     required, optional = _FIELDS[kind]
     allowed = {"shape", *required, *optional, *(("points",) if kind == "polygon" else ())}
     unknown = sorted(set(item) - allowed)
     if unknown:
-        raise InputError(source, f"{where}: {kind} has unknown key(s): {', '.join(unknown)}")
+        listed = ", ".join(key if len(key) <= 40 else key[:37] + "..." for key in unknown[:5])
+        listed += ", ..." if len(unknown) > 5 else ""
+        raise InputError(source, f"{where}: {kind} has unknown key(s): {listed}")
     label = item.get("label", "")
     if not isinstance(label, str):
         raise InputError(source, f"{where}: label must be a string")
@@ -120,14 +171,14 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
         raise InputError(source, f"{where}: 'points' must be a list of [x, y] pairs")
     pairs = []
     for k, point in enumerate(points):
-        if (
-            not isinstance(point, (list, tuple))
-            or len(point) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in point)
-            or not all(math.isfinite(v) for v in point)
-        ):
+        pair = (
+            tuple(_finite(v) for v in point)
+            if isinstance(point, list) and len(point) == 2
+            else (None,)
+        )
+        if None in pair:
             raise InputError(source, f"{where}: points[{k}] must be [x, y] with finite numbers")
-        pairs.append((float(point[0]), float(point[1])))
+        pairs.append(pair)
     return Polygon(points=tuple(pairs), label=label)
 
 
@@ -140,6 +191,10 @@ def _parse_native(data: bytes, source: Path) -> dict[str, list[Shape]]:
         raise InputError(
             source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise InputError(source, "not an annotation file: the JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InputError(source, f"not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("images"), dict):
         raise InputError(source, "expected an object with an 'images' object of image names")
     shapes: dict[str, list[Shape]] = {}
@@ -159,22 +214,50 @@ def load_annotations(path: str | Path) -> Annotations:
     """
     source = Path(path)
     try:
-        data = source.read_bytes()
+        with open(source, "rb") as stream:
+            data = stream.read(MAX_ANNOTATION_BYTES + 1)
     except FileNotFoundError:
         raise InputError(source, "annotation file not found") from None
     except IsADirectoryError:
         raise InputError(source, "is a folder, not an annotation file") from None
     except OSError as exc:
         raise InputError(source, f"cannot read the annotation file ({exc.strerror})") from None
+    if len(data) > MAX_ANNOTATION_BYTES:
+        raise InputError(
+            source,
+            f"the annotation file is larger than {MAX_ANNOTATION_BYTES // 2**20} MiB, "
+            "the most medxai reads",
+        )
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"{":
-        return Annotations(_parse_native(data, source), source)
-    if head == b"<":
+        annotations = Annotations(_parse_native(data, source), source)
+    elif head == b"<":
         shapes, sizes = parse_cvat(data, source)
-        return Annotations(shapes, source, sizes)
-    if not head:
+        annotations = Annotations(shapes, source, sizes)
+    elif not head:
         raise InputError(source, "the annotation file is empty")
-    raise InputError(source, "not an annotation file: expected native JSON or CVAT XML 1.1")
+    else:
+        raise InputError(source, "not an annotation file: expected native JSON or CVAT XML 1.1")
+    _check_limits(annotations)
+    return annotations
+
+
+def _check_limits(annotations: Annotations) -> None:
+    """Refuse an image with too many shapes or a polygon with too many points."""
+    for name, shapes in annotations.items():
+        if len(shapes) > MAX_SHAPES_PER_IMAGE:
+            raise InputError(
+                annotations.source,
+                f"{_entry(name)}: {len(shapes):,} shapes; at most "
+                f"{MAX_SHAPES_PER_IMAGE:,} per image are supported",
+            )
+        for k, shape in enumerate(shapes):
+            if isinstance(shape, Polygon) and len(shape.points) > MAX_POLYGON_POINTS:
+                raise InputError(
+                    annotations.source,
+                    f"{_entry(name, k)}: polygon has {len(shape.points):,} points; at most "
+                    f"{MAX_POLYGON_POINTS:,} are supported",
+                )
 
 
 def _outside(x: float, y: float, height: int, width: int) -> bool:
