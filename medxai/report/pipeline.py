@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from medxai import cams
+from medxai.cams.targets import class_probability
+from medxai.checkpoint import abnormal_index, require_finite
 from medxai.data.transforms import to_model_input
 from medxai.metrics.localisation import iou_at_otsu, pointing_game, relevance_mass
 from medxai.viz.regions import Region, salient_regions
@@ -98,20 +100,15 @@ def method_specs(
     ]
 
 
-def abnormal_index(class_names: Sequence[str], num_logits: int) -> int:
-    """The logit (or class) index of "abnormal"."""
-    if num_logits == 1:
-        return 1
-    names = [name.lower() for name in class_names]
-    return names.index("abnormal") if "abnormal" in names else num_logits - 1
-
-
 def abnormal_probability(logits: torch.Tensor, class_names: Sequence[str]) -> float:
-    """The probability of "abnormal" for one image's logits (sigmoid or softmax)."""
-    logits = logits.float().reshape(-1)
-    if logits.numel() == 1:
-        return float(torch.sigmoid(logits[0]))
-    return float(torch.softmax(logits, 0)[abnormal_index(class_names, logits.numel())])
+    """The probability of "abnormal" for one image's logits (sigmoid or softmax).
+
+    The abnormal class is :func:`~medxai.checkpoint.abnormal_index`'s, scored by
+    :func:`~medxai.cams.targets.class_probability`.
+    """
+    logits = logits.float().reshape(1, -1)
+    index = abnormal_index(class_names, logits.shape[1])
+    return float(class_probability(logits, torch.tensor([index]))[0])
 
 
 def class_name(class_names: Sequence[str], index: int) -> str:
@@ -169,6 +166,7 @@ def analyse_study(
             x = x[None].to(device)
             with torch.no_grad():
                 logits = model(x)
+            require_finite(logits, classifier.path, f"the model's output for {image.name}")
             probability = abnormal_probability(logits[0], classifier.class_names)
             names = list(classifier.class_names)
             cls = abnormal_index(names, logits.reshape(1, -1).shape[1])
@@ -178,6 +176,9 @@ def analyse_study(
             for spec in methods:
                 bar.set_description(f"{image.name} · {spec.label}")
                 result = explainers[spec.label](x, targets=cls)
+                require_finite(
+                    result.saliency, classifier.path, f"the {spec.label} map of {image.name}"
+                )
                 results[spec.label] = result
                 maps[spec.label] = to_original_geometry(
                     result.saliency[0], image.height, image.width
