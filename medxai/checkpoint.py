@@ -327,6 +327,46 @@ def checkpoint_validation(path: str | os.PathLike[str]) -> dict[str, Any] | None
     return validation_metrics(metrics if isinstance(metrics, Mapping) else {}, epoch)
 
 
+def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:
+    """The validation metrics of the checkpoint's own weights.
+
+    A checkpoint holds ``{"latest": {...}, "best": {...}}``; the group whose ``epoch`` is
+    the checkpoint's epoch is chosen (else ``best``, else ``latest``, else a flat dict).
+    Returns ``{"group", "epoch", "metrics"}``, or ``None`` when nothing is recorded.
+    """
+    groups = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
+    chosen = next(
+        (k for k, v in groups.items() if epoch is not None and v.get("epoch") == epoch), None
+    )
+    chosen = chosen or ("best" if "best" in groups else "latest" if "latest" in groups else None)
+    values = (
+        dict(groups[chosen])
+        if chosen
+        else {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
+    )
+    if not values:
+        return None
+    return {"group": chosen, "epoch": values.pop("epoch", epoch), "metrics": values}
+
+
+def checkpoint_validation(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """:func:`validation_metrics` of the checkpoint file at ``path``: its metadata's
+    ``metrics`` at its own epoch (``provenance.epoch``, else Lightning's ``epoch``).
+
+    Only the metrics are read, so a checkpoint whose other metadata is incomplete still
+    answers; a missing or unreadable file raises :class:`InputError`.
+    """
+    checkpoint = read_checkpoint(path)
+    meta = checkpoint.get(METADATA_KEY)
+    meta = meta if isinstance(meta, Mapping) else {}
+    metrics = meta.get("metrics")
+    provenance = meta.get("provenance")
+    epoch = provenance.get("epoch") if isinstance(provenance, Mapping) else None
+    if epoch is None:
+        epoch = checkpoint.get("epoch")
+    return validation_metrics(metrics if isinstance(metrics, Mapping) else {}, epoch)
+
+
 def classifier_state_dict(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> dict:
     """The classifier's weights with the LightningModule's ``model.`` prefix removed."""
     state = checkpoint.get("state_dict")

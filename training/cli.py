@@ -1,4 +1,5 @@
-"""``python train.py``: LightningCLI over :class:`MuraClassifier` and :class:`MuraDataModule`.
+"""``python train.py`` (or ``python -m training``): LightningCLI over :class:`MuraClassifier`
+and :class:`MuraDataModule`.
 
 No sub-command: the command line is parsed, the trainer is built and ``fit`` runs.
 Defaults are the recipe of ``configs/mura_resnet50.yaml`` (ResNet-50 on ImageNet, 320 px,
@@ -30,8 +31,23 @@ from medxai.errors import MedxaiError
 from training.datamodule import MuraDataModule
 from training.module import MONITOR, MuraClassifier
 
-#: The shipped configs (``mura_resnet50.yaml``, ``mura_resnet50_ddp.yaml``, ``demo_phantoms.yaml``).
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+def shipped_config_dir() -> Path:
+    """The folder of the shipped configs (``mura_resnet50.yaml``, ``mura_resnet50_ddp.yaml``,
+    ``demo_phantoms.yaml``).
+
+    The one copy is the checkout's top-level ``configs/``. A wheel carries it as
+    ``training/configs/`` (the build maps the folder there: ``package-dir`` in
+    ``pyproject.toml``), so an installed medxai finds it beside this module; a checkout or
+    an editable install, where that folder does not exist, finds it one level up.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "configs"
+    return packaged if packaged.is_dir() else here.parent / "configs"
+
+
+#: The shipped configs' folder (:func:`shipped_config_dir`).
+CONFIG_DIR = shipped_config_dir()
 #: The demo's config: ``run_training(["--config", str(DEMO_CONFIG), "--data.root", ...])``.
 DEMO_CONFIG = CONFIG_DIR / "demo_phantoms.yaml"
 
@@ -82,7 +98,12 @@ def build_cli(args: Sequence[str] | None = None) -> MedxaiTrainCLI:
         seed_everything_default=0,
         save_config_callback=SaveConfigCallback,
         save_config_kwargs={"overwrite": True},
-        parser_kwargs={"description": "Train a MURA abnormality classifier (medxai)."},
+        parser_kwargs={
+            "description": (
+                "Train a MURA abnormality classifier (medxai). "
+                f"Shipped configs: {CONFIG_DIR}"
+            )
+        },
     )
 
 

@@ -1,19 +1,19 @@
 """Phantom data sets and small demo classifiers, cached on disk by configuration hash.
 
 The audit notebooks need trained models. Training one on phantoms takes minutes on a
-CPU, so both the data set and the checkpoint are kept under a cache folder, in
-sub-folders named by the first 16 hex digits of the SHA-256 of the configuration (as
-sorted JSON, with :data:`CACHE_VERSION` and a hash of the phantom generator's source, so
-that a changed generator never serves stale data). A second call with the same configuration
-returns the cached path at once; a changed knob gives a new key. Every entry is built in
-a temporary sibling folder and renamed into place when complete, so an interrupted run
-leaves nothing half-written behind.
+CPU, so both are cached under one folder. A data set lives in ``phantoms-<key>``, named by
+the first 16 hex digits of the SHA-256 of its configuration (as sorted JSON, with
+:data:`CACHE_VERSION` and a hash of the phantom generator's source, so that a changed
+generator never serves stale data); it is generated in a temporary sibling folder and
+renamed into place when complete. A model is :func:`training.demo.train_demo_model`, the
+one function that trains demo models (``medxai demo`` uses it too): the shipped demo
+config with the :class:`DemoModelConfig`'s options on top, cached in ``model-<key>`` by
+config, options and data. A second call with the same configuration returns the cached
+path at once; a changed knob gives a new key.
 
-Training is ``python train.py`` (:func:`training.cli.run_training`) with every option on
-the command line, so a demo model is an ordinary medxai checkpoint
-(:func:`medxai.checkpoint.load_classifier` reads it). The checkpoint kept is the last
-epoch's (the cosine schedule ends at a small learning rate; on a small validation split
-the "best kappa" epoch is mostly noise).
+A demo model is an ordinary medxai checkpoint (:func:`medxai.checkpoint.load_classifier`
+reads it). The checkpoint kept is the last epoch's (the cosine schedule ends at a small
+learning rate; on a small validation split the "best kappa" epoch is mostly noise).
 """
 
 from __future__ import annotations
@@ -21,20 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medxai.atomic import staged_dir
 from medxai.data.phantoms import PhantomConfig, generate
 
 #: Bumped when the meaning of a cached entry changes.
 CACHE_VERSION = 1
 #: Environment variable naming the default cache folder.
 CACHE_ENV = "MEDXAI_NB_CACHE"
-#: File name of the checkpoint inside a model's cache entry.
-CHECKPOINT_NAME = "model.ckpt"
 
 
 def default_cache_dir() -> Path:
@@ -72,7 +68,7 @@ class DemoModelConfig:
     """A small classifier trained from scratch on phantoms (CPU, minutes).
 
     ``phantoms`` says what the training data are (e.g. the planted cast shortcut);
-    the other fields are the training options passed to ``train.py``.
+    the other fields are training options (:func:`training_options`).
     """
 
     phantoms: PhantomConfig = field(default_factory=PhantomConfig)
@@ -95,58 +91,34 @@ def phantom_dataset(config: PhantomConfig, cache_dir: str | os.PathLike[str] | N
     return target
 
 
-def train_arguments(config: DemoModelConfig, data_root: Path, runs: Path) -> list[str]:
-    """The ``train.py`` command line of ``config`` (no config file: every option given)."""
-    return [
-        "--seed_everything", str(config.seed),
-        "--model.arch", config.arch,
-        "--model.weights", "null",
-        "--model.lr", str(config.lr),
-        "--model.weight_decay", "1e-5",
-        "--model.loss_weighting", "global",
-        "--data.root", str(data_root),
-        "--data.size", str(config.size),
-        "--data.rotation", str(config.rotation),
-        "--data.batch_size", str(config.batch_size),
-        "--data.num_workers", "0",
-        "--data.pin_memory", "false",
-        "--trainer.accelerator", "cpu",
-        "--trainer.devices", "1",
-        "--trainer.max_epochs", str(config.epochs),
-        "--trainer.log_every_n_steps", "5",
-        "--trainer.enable_progress_bar", "false",
-        "--trainer.enable_model_summary", "false",
-        "--trainer.logger.class_path", "pytorch_lightning.loggers.CSVLogger",
-        "--trainer.logger.init_args.save_dir", str(runs),
-        "--trainer.logger.init_args.name", "demo",
-    ]
+def training_options(config: DemoModelConfig) -> dict[str, Any]:
+    """The LightningCLI options of ``config``, on top of the demo config (which gives the
+    random initialisation, weight decay 1e-5, the CPU, one device and CSV logs)."""
+    return {
+        "seed_everything": config.seed,
+        "model.arch": config.arch,
+        "model.lr": config.lr,
+        "model.loss_weighting": "global",
+        "data.size": config.size,
+        "data.rotation": config.rotation,
+        "data.batch_size": config.batch_size,
+        "data.num_workers": 0,
+        "trainer.max_epochs": config.epochs,
+        "trainer.enable_progress_bar": False,
+        "trainer.enable_model_summary": False,
+    }
 
 
 def demo_checkpoint(
     config: DemoModelConfig, cache_dir: str | os.PathLike[str] | None = None
 ) -> Path:
-    """Path of the checkpoint of ``config``: trained once, then read from the cache.
-
-    The entry ``cache_dir/model-<key>/`` holds ``model.ckpt`` (the last epoch) and
-    ``config.json`` (the configuration it was trained with).
-    """
-    from training.cli import run_training
+    """Path of the checkpoint of ``config`` (its last epoch's): trained once, then read
+    from the cache (:func:`training.demo.train_demo_model`)."""
+    from training.demo import train_demo_model
 
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / f"model-{config_key(config)}"
-    checkpoint = target / CHECKPOINT_NAME
-    if checkpoint.is_file():
-        return checkpoint
     data = phantom_dataset(config.phantoms, root)
-    with staged_dir(target, force=target.exists()) as tmp:
-        best = run_training(train_arguments(config, data, tmp / "runs"))
-        last = best.parent / "last.ckpt"
-        shutil.copyfile(last if last.is_file() else best, tmp / CHECKPOINT_NAME)
-        shutil.rmtree(tmp / "runs", ignore_errors=True)
-        (tmp / "config.json").write_text(
-            json.dumps(asdict(config), indent=1, sort_keys=True, default=list) + "\n"
-        )
-    return checkpoint
+    return train_demo_model(data, root, training_options(config), keep="last")
 
 
 #: Scales of the notebooks' demo: ``"ci"`` runs in minutes on two CPU cores; ``"full"``

@@ -1,9 +1,11 @@
 """``medxai demo``: phantom radiographs → a short CPU training run → a review report.
 
 The demo folder (default ``./medxai-demo``) holds ``phantoms/`` (the data set, reused
-when a previous demo wrote it with the same settings), ``runs/`` (training logs and
-checkpoints, one version folder per run) and ``report/`` (replaced on every run: it is
-the demo's own output). The last line printed is the path of ``report.html``.
+when a previous demo wrote it with the same settings), ``runs/`` (the trained model, one
+``model-<key>`` folder per setting, reused when the config, the data, the seed and the
+epochs are unchanged: :func:`training.demo.train_demo_model`) and ``report/`` (replaced on
+every run: it is the demo's own output). The last line printed is the path of
+``report.html``.
 """
 
 from __future__ import annotations
@@ -71,36 +73,22 @@ def _phantoms(out: Path, seed: int) -> Path:
 
 
 def _train(out: Path, data_root: Path, seed: int, max_epochs: int | None) -> Path:
-    """Train the demo config on ``data_root``; the best checkpoint's path."""
-    from training.cli import DEMO_CONFIG, run_training
+    """The demo config trained on ``data_root`` (the best checkpoint's path), reused from
+    ``out/runs`` when the config, the data and these settings are unchanged."""
+    from training.demo import train_demo_model
 
-    if not DEMO_CONFIG.is_file():
-        raise MedxaiError(
-            f"{DEMO_CONFIG}: demo config not found; install medxai from its source tree"
-        )
-    args = [
-        "--config", str(DEMO_CONFIG),
-        "--data.root", str(data_root),
-        "--seed_everything", str(seed),
-        "--trainer.logger.init_args.save_dir", str(out / "runs"),
-    ]
+    options: dict[str, int] = {"seed_everything": seed}
     if max_epochs is not None:
-        args += ["--trainer.max_epochs", str(max_epochs)]
-    print("[demo] training configs/demo_phantoms.yaml on the CPU", file=sys.stderr)
-    best = run_training(args)
-    if not best.is_file():
-        raise MedxaiError(f"{out / 'runs'}: training wrote no checkpoint")
-    return best
+        options["trainer.max_epochs"] = max_epochs
+    return train_demo_model(data_root, out / "runs", options, keep="best")
 
 
 def validation_line(checkpoint: Path) -> str:
     """One line with the checkpoint's validation study AUROC and kappa (from its metadata:
     the metrics group of the checkpoint's own epoch, as the report shows them)."""
-    from medxai.checkpoint import read_checkpoint
-    from medxai.report.summary import validation_metrics
+    from medxai.checkpoint import checkpoint_validation
 
-    data = read_checkpoint(checkpoint)
-    found = validation_metrics(data.get("medxai", {}).get("metrics", {}), data.get("epoch"))
+    found = checkpoint_validation(checkpoint)
     values = found["metrics"] if found else {}
     if "val/study_auroc" not in values:
         return f"{checkpoint.name}: no validation metrics recorded"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from medxai import __version__
+from medxai.checkpoint import validation_metrics
 from medxai.report.inputs import IDENTIFIER_KEYS, StudyInputs, sha256_file
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
 from medxai.viz.overlay import SALIENCY_CMAP
@@ -169,27 +170,6 @@ def input_entries(inputs: StudyInputs, checkpoint: Path) -> list[dict[str, Any]]
             {"role": "annotations", "path": str(path.resolve()), "sha256": sha256_file(path)}
         )
     return entries
-
-
-def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:
-    """The validation metrics of the checkpoint's own weights.
-
-    A checkpoint holds ``{"latest": {...}, "best": {...}}``; the group whose ``epoch`` is
-    the checkpoint's epoch is chosen (else ``best``, else ``latest``, else a flat dict).
-    """
-    groups = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
-    chosen = next(
-        (k for k, v in groups.items() if epoch is not None and v.get("epoch") == epoch), None
-    )
-    chosen = chosen or ("best" if "best" in groups else "latest" if "latest" in groups else None)
-    values = (
-        dict(groups[chosen])
-        if chosen
-        else {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
-    )
-    if not values:
-        return None
-    return {"group": chosen, "epoch": values.pop("epoch", epoch), "metrics": values}
 
 
 def model_entry(classifier: Any, checkpoint: Path) -> dict[str, Any]:
