@@ -121,3 +121,35 @@ def test_run_reports_with_exact_pcam(monkeypatch, tmp_path: Path, capsys) -> Non
     options = seen["options"]
     assert options.exact is True and options.device == "cpu" and options.study == study
     assert capsys.readouterr().out.strip() == str(tmp_path / "demo" / "report" / "report.html")
+
+
+def test_validation_line_takes_the_group_of_the_checkpoints_own_epoch(tmp_path: Path) -> None:
+    """A last.ckpt reports its own epoch's metrics, not the best epoch's."""
+    path = tmp_path / "last.ckpt"
+    best = {"val/study_auroc": 0.95, "val/study_kappa": 0.9, "epoch": 2, "studies": 160}
+    latest = {"val/study_auroc": 0.93, "val/study_kappa": 0.8, "epoch": 4, "studies": 160}
+    torch.save({"epoch": 4, "medxai": {"metrics": {"best": best, "latest": latest},
+                                       "provenance": {"epoch": 4}}}, path)
+    assert demo.validation_line(path) == (
+        "last.ckpt: validation study AUROC 0.930, study kappa 0.800 (epoch 4, 160 studies)"
+    )
+    with pytest.raises(MedxaiError, match="checkpoint file not found"):
+        demo.validation_line(tmp_path / "absent.ckpt")
+
+
+def test_train_uses_the_cached_demo_trainer(monkeypatch, tmp_path: Path) -> None:
+    """Seed and epochs reach the training, which keeps the best epoch under out/runs."""
+    import training.demo
+
+    seen = {}
+
+    def fake(data_root, cache_dir, options, keep):
+        seen.update(data_root=data_root, cache_dir=cache_dir, options=options, keep=keep)
+        return tmp_path / "model.ckpt"
+
+    monkeypatch.setattr(training.demo, "train_demo_model", fake)
+    assert demo._train(tmp_path / "out", tmp_path / "data", 7, 2) == tmp_path / "model.ckpt"
+    assert seen == {"data_root": tmp_path / "data", "cache_dir": tmp_path / "out" / "runs",
+                    "options": {"seed_everything": 7, "trainer.max_epochs": 2}, "keep": "best"}
+    demo._train(tmp_path / "out", tmp_path / "data", 0, None)
+    assert seen["options"] == {"seed_everything": 0}  # the config's epochs
