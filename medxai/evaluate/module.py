@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
+from medxai.checkpoint import require_finite
 from medxai.evaluate import measures
 from medxai.evaluate.options import EvaluationOptions
 from medxai.evaluate.selection import WorkItem
@@ -85,6 +86,9 @@ class EvaluationModule(pl.LightningModule):
             x = batch["x"][j : j + 1]
             with torch.no_grad():
                 logits = self.classifier(x)
+            require_finite(
+                logits, self.options.checkpoint, f"the model's output for {item.image}"
+            )
             target = measures.explained_targets(logits, self.options.explain_target)
             score = float(class_probability(logits, target)[0])
             for method in self.options.methods:
@@ -111,6 +115,9 @@ class EvaluationModule(pl.LightningModule):
         with torch.enable_grad():  # gradient-based methods need it; the others ignore it
             result = explainer(x, targets=target)
         seconds = time.perf_counter() - start
+        require_finite(
+            result.saliency, self.options.checkpoint, f"the {method} map of {item.image}"
+        )
         saliency = result.saliency.detach()
         values: dict[str, Any] = {}
 
