@@ -5,8 +5,10 @@ samples, exact Poly-CAM, ...), which takes minutes per image on a CPU. The noteb
 CI runs use :data:`SMALL_SETTINGS` instead; pass ``small=False`` to
 :func:`build_explainers` for the defaults. Numbers from the small settings are noisier
 (fewer samples: RISE draws 256 masks, Score-CAM variants 2 noise samples or iterations)
-and Poly-CAM is approximate (``channel_budget``: only the channels with
-the largest mean activation are scored, see :mod:`medxai.cams.polycam`).
+and Poly-CAM runs in its fast mode with the default budget
+(:data:`medxai.cams.presets.DEFAULT_CHANNEL_BUDGET`); a ``channel_budget`` asks for fast
+mode with that budget in either case. The options come from
+:func:`medxai.cams.presets.method_options`, like the report's and the evaluation's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from torch import nn
 
 import medxai.cams
+from medxai.cams.presets import Mode, method_options
 
 __all__ = ["SMALL_SETTINGS", "build_explainers", "explainer_options"]
 
@@ -30,14 +33,7 @@ SMALL_SETTINGS: dict[str, dict[str, Any]] = {
     "smoothgrad": {"nt_samples": 8},
     "occlusion": {"window": 16, "stride": 8},
     "rise": {"n_masks": 256, "batch_size": 128},
-    "pcam+": {"channel_budget": 8, "batch_size": 64},
-    "pcam-": {"channel_budget": 8, "batch_size": 64},
-    "pcam±": {"channel_budget": 8, "batch_size": 64},
 }
-
-#: Methods whose constructor has no ``input_size`` (the size of the dummy input that
-#: discovers the target layers).
-_NO_INPUT_SIZE = ("rise",)
 
 
 def explainer_options(
@@ -45,12 +41,14 @@ def explainer_options(
 ) -> dict[str, Any]:
     """The options :func:`medxai.cams.create` gets for ``name`` (see the module doc)."""
     canonical = medxai.cams.canonical_name(name)
-    options = dict(SMALL_SETTINGS.get(canonical, {})) if small else {}
-    if canonical.startswith("pcam") and channel_budget is not None:
-        options["channel_budget"] = channel_budget
-    if canonical not in _NO_INPUT_SIZE:
-        options["input_size"] = (input_size, input_size)
-    return options
+    fast = small or channel_budget is not None
+    return method_options(
+        canonical,
+        mode=Mode("fast" if fast else "exact", channel_budget),
+        device="cpu",
+        input_size=input_size,
+        extra=SMALL_SETTINGS.get(canonical, {}) if small else {},
+    )
 
 
 def build_explainers(

@@ -69,7 +69,7 @@ from medxai.errors import DependencyError
 __all__ = [
     "METHODS",
     "LibraryExplainer",
-    "MethodSpec",
+    "LibraryMethod",
     "class_logit",
     "minmax_per_sample",
     "require",
@@ -112,7 +112,7 @@ def minmax_per_sample(maps: Tensor) -> Tensor:
 
 
 @dataclass(frozen=True)
-class MethodSpec:
+class LibraryMethod:
     """One comparison method: which library class, and its default settings."""
 
     library: str  # "torchcam" or "captum"
@@ -120,20 +120,22 @@ class MethodSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
-METHODS: dict[str, MethodSpec] = {
-    "gradcam": MethodSpec("torchcam", "GradCAM"),
-    "gradcam++": MethodSpec("torchcam", "GradCAMpp"),
-    "smoothgradcam++": MethodSpec("torchcam", "SmoothGradCAMpp", {"num_samples": 4, "std": 0.3}),
-    "scorecam": MethodSpec("torchcam", "ScoreCAM", {"batch_size": 32}),
-    "sscam": MethodSpec("torchcam", "SSCAM", {"batch_size": 32, "num_samples": 35, "std": 2.0}),
-    "iscam": MethodSpec("torchcam", "ISCAM", {"batch_size": 32, "num_samples": 10}),
-    "layercam": MethodSpec("torchcam", "LayerCAM"),
-    "ixg": MethodSpec("captum", "InputXGradient"),
-    "ig": MethodSpec("captum", "IntegratedGradients", {"n_steps": 50, "batch_size": 64}),
-    "smoothgrad": MethodSpec(
+METHODS: dict[str, LibraryMethod] = {
+    "gradcam": LibraryMethod("torchcam", "GradCAM"),
+    "gradcam++": LibraryMethod("torchcam", "GradCAMpp"),
+    "smoothgradcam++": LibraryMethod("torchcam", "SmoothGradCAMpp", {"num_samples": 4, "std": 0.3}),
+    "scorecam": LibraryMethod("torchcam", "ScoreCAM", {"batch_size": 32}),
+    "sscam": LibraryMethod("torchcam", "SSCAM", {"batch_size": 32, "num_samples": 35, "std": 2.0}),
+    "iscam": LibraryMethod("torchcam", "ISCAM", {"batch_size": 32, "num_samples": 10}),
+    "layercam": LibraryMethod("torchcam", "LayerCAM"),
+    "ixg": LibraryMethod("captum", "InputXGradient"),
+    "ig": LibraryMethod("captum", "IntegratedGradients", {"n_steps": 50, "batch_size": 64}),
+    "smoothgrad": LibraryMethod(
         "captum", "Saliency", {"nt_samples": 50, "stdevs": 1.0, "batch_size": 64}
     ),
-    "occlusion": MethodSpec("captum", "Occlusion", {"window": 64, "stride": 8, "batch_size": 64}),
+    "occlusion": LibraryMethod(
+        "captum", "Occlusion", {"window": 64, "stride": 8, "batch_size": 64}
+    ),
 }
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -336,5 +338,6 @@ def _factory(method: str) -> Callable[..., LibraryExplainer]:
     return build
 
 
-for _name in METHODS:
-    register(_name, *ALIASES.get(_name, ()))(_factory(_name))
+for _name, _spec in METHODS.items():
+    _accepts = ("input_size", "seed", *(("batch_size",) if "batch_size" in _spec.defaults else ()))
+    register(_name, *ALIASES.get(_name, ()), accepts=_accepts)(_factory(_name))

@@ -27,7 +27,7 @@ from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import Targets, resolve_targets
 
 
-@register("cam")
+@register("cam", accepts=("input_size", "autocast"))
 class CAM(HookedExplainer):
     """Class activation mapping.
 
@@ -53,7 +53,6 @@ class CAM(HookedExplainer):
         target_layers: str | Sequence[str] | None = None,
         autocast: str | None = None,
         input_size: tuple[int, int] = (224, 224),
-        **_ignored: object,
     ) -> None:
         super().__init__(model, autocast=autocast)
         if feature_layer is None and target_layers is not None:

@@ -44,6 +44,7 @@ class HookedExplainer:
             )
         self.model = model
         self.autocast = autocast
+        self._channels_last_cache: tuple[tuple, nn.Module | None] | None = None
 
     # -- what subclasses provide -------------------------------------------------------
     @property
@@ -86,14 +87,23 @@ class HookedExplainer:
         with self._autocast():
             return (self.model if model is None else model)(x).float()
 
-    def _channels_last_copy(self) -> nn.Module | None:
-        """A ``channels_last`` copy of the model (in its current, eval, mode) for passes
-        that need no hooks, so the caller's model is never converted; ``None`` when the
-        model cannot be copied."""
-        try:
-            return copy.deepcopy(self.model).to(memory_format=torch.channels_last)
-        except Exception:
-            return None
+    def _channels_last_model(self) -> nn.Module | None:
+        """A ``channels_last`` copy of the model (in eval mode) for passes that need no
+        hooks, so the caller's model is never converted; ``None`` when the model cannot be
+        copied.
+
+        The copy is made once per explainer and made again only when the model's state
+        changed since: a parameter or buffer was replaced, moved, or modified in place
+        (each tensor's identity, storage, dtype and version counter are compared).
+        """
+        state = _state_key(self.model)
+        if self._channels_last_cache is None or self._channels_last_cache[0] != state:
+            try:
+                copy_ = copy.deepcopy(self.model).to(memory_format=torch.channels_last)
+            except Exception:
+                copy_ = None
+            self._channels_last_cache = (state, copy_)
+        return self._channels_last_cache[1]
 
     def _forward_with_activations(
         self, x: Tensor, names: Sequence[str]
@@ -121,6 +131,15 @@ class HookedExplainer:
 
     def _settings(self) -> dict[str, Any]:
         return {"autocast": self.autocast}
+
+
+def _state_key(model: nn.Module) -> tuple:
+    """What identifies the current weights of ``model``: for every parameter and buffer,
+    its identity, storage address, device, dtype and in-place version counter."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return tuple(
+        (id(t), t.data_ptr(), str(t.device), t.dtype, t._version) for t in tensors
+    )
 
 
 def _at_least_float32(t: Tensor) -> Tensor:

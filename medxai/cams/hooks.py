@@ -1,13 +1,13 @@
 """Context managers that own every change an explainer makes to a model.
 
-Hooks live only inside :func:`capture_outputs`; train/eval flags only inside
-:func:`eval_mode`. Both undo their change in ``finally``, so a call that raises leaves
-the model exactly as it found it.
+Forward hooks live only inside :func:`forward_hooks` (which :func:`capture_outputs` and
+layer discovery use); train/eval flags only inside :func:`eval_mode`. Both undo their
+change in ``finally``, so a call that raises leaves the model exactly as it found it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from torch import Tensor, nn
@@ -44,16 +44,26 @@ class OutputRecorder:
         return record
 
 
+Hook = Callable[[nn.Module, object, object], None]
+
+
 @contextmanager
-def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[OutputRecorder]:
-    """Forward hooks on the modules ``names`` of ``model`` for the duration of the block."""
+def forward_hooks(model: nn.Module, hooks: Mapping[str, Hook]) -> Iterator[None]:
+    """The forward hook ``hooks[name]`` on each named module of ``model``, for the block."""
     modules = dict(model.named_modules())
-    recorder = OutputRecorder(names)
     handles = []
     try:
-        for name in recorder.names:
-            handles.append(modules[name].register_forward_hook(recorder.hook(name)))
-        yield recorder
+        for name, hook in hooks.items():
+            handles.append(modules[name].register_forward_hook(hook))
+        yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+@contextmanager
+def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[OutputRecorder]:
+    """Record the outputs of the modules ``names`` of ``model`` for the duration of the block."""
+    recorder = OutputRecorder(names)
+    with forward_hooks(model, {name: recorder.hook(name) for name in recorder.names}):
+        yield recorder

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from medxai.cams.hooks import eval_mode, forward_hooks
+
 _POOLING = (
     nn.MaxPool2d,
     nn.AvgPool2d,
@@ -65,7 +67,6 @@ def _trace_calls(model: nn.Module, x: Tensor) -> tuple[list[_Call], dict[str, in
     calls: list[_Call] = []
     counts: dict[str, int] = {}
     pooled: list[Tensor] = []  # kept alive so that their ids cannot be reused
-    handles = []
 
     def hook_for(name: str, module: nn.Module):
         def record(_m: nn.Module, _i: object, output: object) -> None:
@@ -80,17 +81,9 @@ def _trace_calls(model: nn.Module, x: Tensor) -> tuple[list[_Call], dict[str, in
 
         return record
 
-    from medxai.cams.hooks import eval_mode  # local: hooks.py imports nothing from here
-
-    try:
-        for name, module in model.named_modules():
-            if name:
-                handles.append(module.register_forward_hook(hook_for(name, module)))
-        with eval_mode(model), torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    hooks = {name: hook_for(name, module) for name, module in model.named_modules() if name}
+    with forward_hooks(model, hooks), eval_mode(model), torch.no_grad():
+        model(x)
     return calls, counts
 
 

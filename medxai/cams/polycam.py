@@ -95,7 +95,9 @@ class PolyCAM(HookedExplainer):
             converted copy of the model; the caller's model is left as it is). ``None``
             picks it on CUDA and CPU, where it measured faster (docs/benchmarks.md).
         autocast: ``"bf16"`` (or ``"fp16"``) to run every forward pass under autocast.
-        intermediate: also return the unfused layer maps (``result.intermediate``).
+        intermediate: also return the unfused layer maps, normalised and upsampled,
+            ``Up_{H×W}(N(L_l))`` (``result.intermediate``; the published code returns the
+            raw ``L_l``, docs/polycam.md).
         input_size: spatial size of the dummy input used to discover target layers.
 
     Calling ``explainer(x, targets)`` accepts the targets of
@@ -205,7 +207,7 @@ class PolyCAM(HookedExplainer):
         selected, omitted = self._selected(activations)
 
         channels_last = self._use_channels_last(x)
-        masked_model = self._channels_last_copy() if channels_last else None
+        masked_model = self._channels_last_model() if channels_last else None
         scorer = MaskedScorer(
             functools.partial(self._forward, model=masked_model),
             self._score_fn(spec, x.device),
@@ -275,6 +277,7 @@ def _factory(variant: str):
     return functools.partial(PolyCAM, variant=variant)
 
 
-register("pcam+", "pcamp", "pcampp", "pcam_plus")(_factory("pcam+"))
-register("pcam-", "pcamm", "pcam−", "pcam_minus")(_factory("pcam-"))
-register("pcam±", "pcampm", "pcam+-", "pcam_pm")(_factory("pcam±"))
+_ACCEPTS = ("input_size", "batch_size", "autocast", "channel_budget")
+register("pcam+", "pcamp", "pcampp", "pcam_plus", accepts=_ACCEPTS)(_factory("pcam+"))
+register("pcam-", "pcamm", "pcam−", "pcam_minus", accepts=_ACCEPTS)(_factory("pcam-"))
+register("pcam±", "pcampm", "pcam+-", "pcam_pm", accepts=_ACCEPTS)(_factory("pcam±"))

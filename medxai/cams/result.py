@@ -24,8 +24,10 @@ class SaliencyResult:
         approximate: true when an opt-in setting changed the arithmetic (channel budget,
             bf16 autocast); ``settings`` says which.
         settings: the options that produced the maps, for provenance.
-        intermediate: the unfused per-layer maps ``L_l`` (Poly-CAM's ablation option),
-            each ``B×1×H×W`` in ``[0, 1]``, deep → shallow; ``None`` unless asked for.
+        intermediate: the unfused per-layer maps (Poly-CAM's ablation option), deep →
+            shallow, each normalised and upsampled, ``Up_{H×W}(N(L_l))``, ``B×1×H×W`` in
+            ``[0, 1]`` (the published code returns the raw ``L_l``; docs/polycam.md);
+            ``None`` unless asked for.
     """
 
     saliency: Tensor

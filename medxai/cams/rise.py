@@ -52,7 +52,7 @@ def rise_masks(grids: Tensor, shifts: Tensor, size: tuple[int, int]) -> Tensor:
     return up[index, rows[:, :, None], cols[:, None, :]][:, None]
 
 
-@register("rise")
+@register("rise", accepts=("batch_size", "seed"))
 class RISE:
     """RISE saliency (module doc for the formula).
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from medxai.cams.presets import DEFAULT_CHANNEL_BUDGET
 from medxai.evaluate.catalog import METRIC_COLUMNS
 from medxai.evaluate.options import DEFAULT_METHODS, DEFAULT_METRICS, TARGET_CHOICES
 
@@ -56,10 +57,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="step images per forward pass in the metrics (default 64)",
     )
     parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact Poly-CAM on the CPU too (slow; exact on a GPU anyway)",
+    )
+    parser.add_argument(
         "--channel-budget",
         type=int,
         default=None,
-        help="Poly-CAM fast mode: score only this many channels per layer (approximate)",
+        help="Poly-CAM fast mode (on the CPU): scored channels per layer "
+        f"(default {DEFAULT_CHANNEL_BUDGET}; approximate)",
     )
     parser.add_argument(
         "--steps",
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         batch_size=args.batch_size,
         forward_batch=args.forward_batch_size,
+        exact=args.exact,
         channel_budget=args.channel_budget,
         steps=args.steps,
         sensitivity_samples=args.sensitivity_samples,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from medxai.cams.presets import DEFAULT_BATCH_SIZE, DEFAULT_CHANNEL_BUDGET
 from medxai.report.options import DEVICES, TARGETS, ReportOptions
 
 
@@ -44,15 +45,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--channel-budget",
         type=int,
-        default=32,
+        default=None,
         metavar="N",
         help=(
-            "PCAM± fast mode on the CPU: channels scored per layer (default: 32; more is "
-            "closer to exact and slower, see docs/benchmarks.md)"
+            "PCAM± fast mode on the CPU: scored channels per layer (default: "
+            f"{DEFAULT_CHANNEL_BUDGET}; more is closer to exact and slower, see "
+            "docs/benchmarks.md)"
         ),
     )
     parser.add_argument(
-        "--batch-size", type=int, default=32, metavar="N", help="PCAM± masked batch (default: 32)"
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"PCAM± masked batch (default: {DEFAULT_BATCH_SIZE})",
     )
     parser.add_argument(
         "--regions", type=int, default=3, metavar="K", help="salient regions to zoom (default: 3)"
@@ -78,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from medxai.errors import MedxaiError
     from medxai.report import build_report
 
-    if args.channel_budget < 1 or args.batch_size < 1 or args.regions < 0:
+    budget = args.channel_budget
+    if (budget is not None and budget < 1) or args.batch_size < 1 or args.regions < 0:
         raise MedxaiError("--channel-budget and --batch-size must be ≥ 1, --regions ≥ 0")
     options = ReportOptions(
         study=args.study,

@@ -17,9 +17,6 @@ from medxai.evaluate.options import EvaluationOptions
 from medxai.evaluate.selection import WorkItem
 from medxai.evaluate.values import format_curve
 
-#: Methods built with the Poly-CAM options (channel budget, input size).
-POLYCAM_METHODS = ("pcam+", "pcam-", "pcam±")
-
 
 @dataclass
 class BatchOutput:
@@ -57,16 +54,16 @@ class EvaluationModule(pl.LightningModule):
         """The explainer of ``method`` for the classifier (built on first use)."""
         if method not in self._explainers:
             from medxai import cams
+            from medxai.cams.presets import method_options
 
-            opts: dict[str, Any] = {}
-            if method == "cam" or method in POLYCAM_METHODS:
-                opts["input_size"] = (self.input_size, self.input_size)
-            if method in POLYCAM_METHODS:
-                opts["batch_size"] = int(self.options.forward_batch)
-            elif method != "cam":  # the comparison methods: seeds their noise, masks
-                opts["seed"] = int(self.options.seed)
-            if method in POLYCAM_METHODS and self.options.channel_budget is not None:
-                opts["channel_budget"] = int(self.options.channel_budget)
+            opts = method_options(
+                method,
+                mode=self.options.mode(),
+                device=self.device,
+                input_size=self.input_size,
+                batch_size=int(self.options.forward_batch),
+                seed=int(self.options.seed),
+            )
             self._explainers[method] = cams.create(method, self.classifier, **opts)
         return self._explainers[method]
 

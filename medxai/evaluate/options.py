@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medxai.cams.presets import Mode
 from medxai.errors import InputError, MedxaiError
 from medxai.evaluate.catalog import canonical_metrics
 
@@ -91,6 +92,7 @@ class EvaluationOptions:
     limit: int | None = None
     batch_size: int = 8
     forward_batch: int = 64
+    exact: bool = False
     channel_budget: int | None = None
     steps: int | None = None
     sensitivity_samples: int = 10
@@ -134,12 +136,18 @@ class EvaluationOptions:
             value = getattr(self, name)
             if value is not None and int(value) < 1:
                 raise MedxaiError(f"--{name.replace('_', '-')} must be at least 1")
+        self.mode()
         parse_devices(self.devices)
         if self.workers < 0:
             raise MedxaiError("--workers must be 0 or more")
         if self.sensitivity_radius <= 0:
             raise MedxaiError("--sensitivity-radius must be positive")
         return self
+
+    def mode(self) -> Mode:
+        """The saliency mode: exact with ``exact``, else Poly-CAM is fast on a CPU and
+        exact on a GPU (:mod:`medxai.cams.presets`)."""
+        return Mode("exact" if self.exact else "auto", self.channel_budget)
 
     @property
     def explain_target(self) -> int | None:
@@ -157,6 +165,7 @@ class EvaluationOptions:
             "metrics": sorted(self.metrics),
             "target": self.target,
             "steps": self.resolved_steps(input_size),
+            "exact": self.exact,
             "channel_budget": self.channel_budget,
             "sensitivity_samples": self.sensitivity_samples,
             "sensitivity_radius": self.sensitivity_radius,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from medxai.cams.presets import DEFAULT_BATCH_SIZE, Mode
+
 #: Devices accepted by ``--device``.
 DEVICES = ("auto", "cpu", "cuda")
 #: Classes whose evidence the maps can show.
@@ -24,7 +26,8 @@ class ReportOptions:
         out: the report folder; ``None`` means ``<study>_report`` beside the study.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         exact: run PCAM± exactly on the CPU too (it is always exact on a GPU).
-        channel_budget: PCAM±'s fast mode on the CPU: channels scored per layer.
+        channel_budget: PCAM±'s fast mode on the CPU: scored representatives per layer
+            (``None``: :data:`medxai.cams.presets.DEFAULT_CHANNEL_BUDGET`).
         batch_size: masked inputs per forward pass inside PCAM±.
         top_regions: how many salient regions are zoomed per image.
         target: ``"abnormal"`` (maps show the evidence for abnormal) or ``"predicted"``
@@ -40,8 +43,8 @@ class ReportOptions:
     out: Path | None = None
     device: str = "auto"
     exact: bool = False
-    channel_budget: int = 32
-    batch_size: int = 32
+    channel_budget: int | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
     top_regions: int = 3
     target: str = "abnormal"
     force: bool = False
@@ -57,8 +60,13 @@ class ReportOptions:
             raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
-        if self.channel_budget < 1 or self.batch_size < 1 or self.top_regions < 0:
-            raise ValueError("channel_budget and batch_size must be ≥ 1, top_regions ≥ 0")
+        if self.batch_size < 1 or self.top_regions < 0:
+            raise ValueError("batch_size must be ≥ 1, top_regions ≥ 0")
+        self.mode()  # checks the budget
+
+    def mode(self) -> Mode:
+        """PCAM±'s mode: exact with ``exact``, else fast on a CPU and exact on a GPU."""
+        return Mode("exact" if self.exact else "auto", self.channel_budget)
 
     def output_dir(self) -> Path:
         """``out``, or ``<study>_report`` beside the study folder."""

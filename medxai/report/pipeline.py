@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from medxai import cams
+from medxai.cams.presets import MethodSpec, Mode, method_spec
 from medxai.cams.targets import class_probability
 from medxai.checkpoint import abnormal_index, require_finite
 from medxai.data.transforms import to_model_input
@@ -34,16 +35,6 @@ METRICS: dict[str, tuple[str, Any]] = {
 
 #: A map whose maximum is at most this is reported as empty.
 EMPTY_MAP = 1e-6
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """One saliency method as the report runs it."""
-
-    key: str  # registry name
-    label: str  # shown in the report
-    options: dict[str, Any] = field(default_factory=dict)
-    mode: str = "exact"  # "exact" or "fast"
 
 
 @dataclass
@@ -81,22 +72,26 @@ class StudyAnalysis:
         return self.probability >= self.threshold
 
 
+#: The report's methods: registry name → label.
+REPORT_METHODS = {"cam": "CAM", "pcam±": "PCAM±"}
+
+
 def method_specs(
     device: torch.device,
     exact: bool,
-    channel_budget: int,
+    channel_budget: int | None,
     batch_size: int,
     input_size: int,
+    tolerance: float | None = None,
 ) -> list[MethodSpec]:
-    """CAM and PCAM±: PCAM± exact on a GPU or with ``exact``, else in fast mode."""
-    size = (input_size, input_size)
-    fast = device.type == "cpu" and not exact
-    pcam_options: dict[str, Any] = {"batch_size": batch_size, "input_size": size}
-    if fast:
-        pcam_options["channel_budget"] = channel_budget
+    """CAM and PCAM± as :mod:`medxai.cams.presets` resolves the mode on ``device``
+    (PCAM± exact on a GPU or with ``exact``, else in fast mode)."""
+    mode = Mode("exact" if exact else "auto", channel_budget, tolerance)
     return [
-        MethodSpec("cam", "CAM", {"input_size": size}),
-        MethodSpec("pcam±", "PCAM±", pcam_options, "fast" if fast else "exact"),
+        method_spec(
+            key, label, mode=mode, device=device, input_size=input_size, batch_size=batch_size
+        )
+        for key, label in REPORT_METHODS.items()
     ]
 
 
