@@ -6,17 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medxai.pacs.outputs import dicom_outputs
+from medxai.pacs.sources import read_sources
 from medxai.report.figures import render_figures
 from medxai.report.inputs import load_inputs, resolve_device
 from medxai.report.options import ReportOptions
 from medxai.report.pipeline import analyse_study, method_specs
 from medxai.report.render_html import render_html
-from medxai.report.render_pdf import render_pdf
+from medxai.report.render_pdf import NO_BROWSER, find_browser, render_pdf
 from medxai.report.summary import build_summary, summary_json
-from medxai.report.writer import check_output, write_report
+from medxai.report.writer import REPORT_MARKER, check_output, write_report
 
 #: File names inside a report folder.
-HTML_NAME, PDF_NAME, JSON_NAME = "report.html", "report.pdf", "summary.json"
+HTML_NAME, PDF_NAME, JSON_NAME = "report.html", "report.pdf", REPORT_MARKER
 
 
 @dataclass
@@ -25,6 +27,8 @@ class ReportResult:
 
     out: Path
     summary: dict[str, Any]
+    #: One-line notes for the user about the report as written (e.g. no PDF printed).
+    notes: tuple[str, ...] = ()
 
     @property
     def html(self) -> Path:
@@ -51,8 +55,10 @@ def build_report(options: ReportOptions) -> ReportResult:
     """
     out = options.output_dir()
     check_output(out, options.study, options.force)
+    browser = find_browser()  # prints report.pdf; None: the report is written without it
     device = resolve_device(options.device)
     inputs = load_inputs(options.study, options.checkpoint, options.annotations, device)
+    sources = read_sources(inputs.images) if options.dicom else None  # DICOM inputs only
     methods = method_specs(
         device,
         options.exact,
@@ -79,12 +85,14 @@ def build_report(options: ReportOptions) -> ReportResult:
         options.show_identifiers,
         options.top_regions,
     )
+    dicom = dicom_outputs(sources, analysis, summary) if sources is not None else None
+    if dicom is not None:
+        summary["dicom"] = dicom.objects
+        summary["warnings"] += dicom.notes
     pngs = {path: png for figs in rendered for path, _, png in figs.items.values()}
-    files = {
-        HTML_NAME: render_html(summary, pngs).encode("utf-8"),
-        PDF_NAME: render_pdf(summary, list(pngs.values()), summary["study"]["id"]),
-        JSON_NAME: summary_json(summary).encode("utf-8"),
-        **pngs,
-    }
-    write_report(out, files, options.force)
-    return ReportResult(out=out, summary=summary)
+    html = render_html(summary, pngs)
+    files = {HTML_NAME: html.encode("utf-8"), JSON_NAME: summary_json(summary).encode("utf-8")}
+    if browser is not None:
+        files[PDF_NAME] = render_pdf(html, browser)
+    write_report(out, {**files, **pngs, **(dicom.files if dicom else {})}, options.force)
+    return ReportResult(out=out, summary=summary, notes=() if browser else (NO_BROWSER,))

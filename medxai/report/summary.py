@@ -3,13 +3,23 @@
 The HTML and PDF are rendered from this same dictionary, so what they show and what the
 JSON holds cannot drift apart. Nothing in it depends on the time of the run: the same
 inputs give the same file.
+
+Paths follow the identifier rule (:class:`PathRule`): folder names often carry record
+numbers, so without ``--show-identifiers`` the study is named by a neutral label made
+from its images' contents and every path is relative (image files relative to the study
+folder, the checkpoint and an outside annotation file by their file name); the absolute
+paths and the folder's name appear only with ``--show-identifiers``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +77,64 @@ def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
     return {**first, **{k: v for k, v in found.items() if k not in first}}
 
 
+def study_label(image_sha256: Sequence[str]) -> str:
+    """The study's neutral label: ``study-`` and 12 hex digits of the SHA-256 of its
+    images' sorted SHA-256 digests (the same images give the same label)."""
+    joined = "\n".join(sorted(image_sha256)).encode("ascii")
+    return f"study-{hashlib.sha256(joined).hexdigest()[:12]}"
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """How paths appear in the report.
+
+    With ``show`` (``--show-identifiers``): absolute, resolved paths. Without: a path inside
+    the study folder relative to it (``/``-separated), any other path by its file name, and
+    in free text (warnings, reasons) every spelling of the study folder's path is replaced:
+    ``<folder>/x`` by ``x`` and ``<folder>`` alone by the study's label.
+    """
+
+    folder: Path  # the study folder as given
+    label: str
+    show: bool
+
+    def path(self, path: str | os.PathLike[str]) -> str:
+        """``path`` as the report shows it."""
+        resolved = Path(path).resolve()
+        if self.show:
+            return str(resolved)
+        try:
+            return resolved.relative_to(self.folder.resolve()).as_posix()
+        except ValueError:
+            return resolved.name
+
+    def _pattern(self) -> re.Pattern[str]:
+        given = str(self.folder)
+        spellings = {str(self.folder.resolve()), str(self.folder.absolute())}
+        if given not in (".", ""):
+            spellings.add(given)
+        alternatives = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+        sep = re.escape(os.sep)
+        return re.compile(rf"(?<![\w./-])(?:{alternatives})(?:(?P<sep>{sep})|(?![\w.-]))")
+
+    def text(self, value: Any) -> Any:
+        """``value`` (a JSON-safe tree) with the study folder's path hidden in every string."""
+        if self.show:
+            return value
+        pattern = self._pattern()
+
+        def hide(item: Any) -> Any:
+            if isinstance(item, str):
+                return pattern.sub(lambda m: "" if m["sep"] else self.label, item)
+            if isinstance(item, dict):
+                return {k: hide(v) for k, v in item.items()}
+            if isinstance(item, list):
+                return [hide(v) for v in item]
+            return item
+
+        return hide(value)
+
+
 def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
     """One warning per method entry (:func:`method_entry`) whose maps are approximate
     (fast mode or reduced precision).
@@ -104,14 +172,18 @@ def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:
 
 
 def image_entry(
-    index: int, analysis: ImageAnalysis, figures: Mapping[str, str], threshold: float
+    index: int,
+    analysis: ImageAnalysis,
+    figures: Mapping[str, str],
+    threshold: float,
+    paths: PathRule,
 ) -> dict[str, Any]:
     """One image's numbers, annotations, regions, figures and warnings."""
     image = analysis.image
     return {
         "index": index,
         "name": image.name,
-        "source": str(Path(image.source).resolve()),
+        "source": paths.path(image.source),
         "frame": image.frame,
         "size": {"height": image.height, "width": image.width},
         "pixel_spacing_mm": list(image.pixel_spacing_mm) if image.pixel_spacing_mm else None,
@@ -154,21 +226,19 @@ def mean_metrics(analysis: StudyAnalysis) -> dict[str, dict[str, float]] | None:
     }
 
 
-def input_entries(inputs: StudyInputs, checkpoint: Path) -> list[dict[str, Any]]:
-    """Paths and SHA-256 of every file the report read."""
-    entries = []
-    for source in dict.fromkeys(Path(image.source) for image in inputs.images):
-        entries.append(
-            {"role": "image", "path": str(source.resolve()), "sha256": sha256_file(source)}
-        )
-    entries.append(
-        {"role": "checkpoint", "path": str(checkpoint.resolve()), "sha256": sha256_file(checkpoint)}
-    )
-    if inputs.annotation_path is not None:
-        path = inputs.annotation_path
-        entries.append(
-            {"role": "annotations", "path": str(path.resolve()), "sha256": sha256_file(path)}
-        )
+def input_entries(
+    image_sha256: Mapping[Path, str], inputs: StudyInputs, checkpoint: Path, paths: PathRule
+) -> list[dict[str, Any]]:
+    """Paths (as :class:`PathRule` shows them) and SHA-256 of every file the report read;
+    ``image_sha256`` maps each image file to its digest."""
+    entries = [
+        {"role": "image", "path": paths.path(source), "sha256": digest}
+        for source, digest in image_sha256.items()
+    ]
+    others = [("checkpoint", checkpoint), ("annotations", inputs.annotation_path)]
+    for role, path in others:
+        if path is not None:
+            entries.append({"role": role, "path": paths.path(path), "sha256": sha256_file(path)})
     return entries
 
 
@@ -198,8 +268,14 @@ def build_summary(
     show_identifiers: bool,
     top_regions: int,
 ) -> dict[str, Any]:
-    """The whole report as one JSON-safe dictionary."""
+    """The whole report as one JSON-safe dictionary; paths follow :class:`PathRule`."""
     folder = inputs.folder.resolve()
+    image_sha256 = {
+        source: sha256_file(source)
+        for source in dict.fromkeys(Path(image.source) for image in inputs.images)
+    }
+    label = folder.name if show_identifiers else study_label(list(image_sha256.values()))
+    paths = PathRule(Path(inputs.folder), label, show_identifiers)
     uids = {image.study_uid for image in inputs.images if image.study_uid}
     threshold = analysis.threshold
     annotation_name = inputs.annotation_path.resolve() if inputs.annotation_path else None
@@ -212,11 +288,11 @@ def build_summary(
     methods = [method_entry(spec, analysis) for spec in analysis.methods]
     warnings += approximation_warnings(methods)
     study: dict[str, Any] = {
-        "id": folder.name,
-        "folder": str(folder),
+        "id": label,
         "study_instance_uid": sorted(uids)[0] if len(uids) == 1 else None,
     }
     if show_identifiers:
+        study["folder"] = str(folder)
         study["identifiers"] = study_identifiers(inputs.images)
     summary = {
         "medxai_version": __version__,
@@ -242,14 +318,17 @@ def build_summary(
             "regions": {"method": REGION_METHOD, "top_k": top_regions},
             "metrics": {key: title for key, (title, _) in METRICS.items()},
         },
-        "images": [image_entry(i, a, figures[i], threshold) for i, a in enumerate(analysis.images)],
+        "images": [
+            image_entry(i, a, figures[i], threshold, paths)
+            for i, a in enumerate(analysis.images)
+        ],
         "localisation_mean": mean_metrics(analysis),
-        "inputs": input_entries(inputs, checkpoint),
-        "skipped": [{"path": str(p.resolve()), "reason": r} for p, r in inputs.skipped],
-        "ignored": [str(p.resolve()) for p in inputs.ignored if p.resolve() != annotation_name],
+        "inputs": input_entries(image_sha256, inputs, checkpoint, paths),
+        "skipped": [{"path": paths.path(p), "reason": r} for p, r in inputs.skipped],
+        "ignored": [paths.path(p) for p in inputs.ignored if p.resolve() != annotation_name],
         "warnings": warnings,
     }
-    return clean(summary)
+    return paths.text(clean(summary))
 
 
 def summary_json(summary: Mapping[str, Any]) -> str:

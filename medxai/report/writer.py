@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from medxai.atomic import check_writable_parent, staged_dir
+from medxai.atomic import (
+    check_replaceable,
+    check_writable_parent,
+    clean_stale_temporaries,
+    staged_dir,
+)
 from medxai.errors import OutputError
+
+#: The file every report folder holds: ``--force`` replaces only a folder that has it.
+REPORT_MARKER = "summary.json"
 
 
 def check_output(out: Path, study: Path, force: bool) -> None:
     """Fail before any work when the report cannot be written to ``out``.
 
     Refuses an existing ``out`` without ``force``, an ``out`` inside the study folder
-    (the input stays untouched), an ``out`` that is a file, and an unwritable parent.
+    (the input stays untouched), an ``out`` that is a file, an existing ``out`` that is
+    not a report folder even with ``force`` (:func:`medxai.atomic.check_replaceable`),
+    and an unwritable parent. Stale temporaries of killed runs are cleaned here already.
     """
     out_abs, study_abs = out.resolve(), study.resolve()
     if out_abs == study_abs or study_abs in out_abs.parents:
@@ -24,13 +34,15 @@ def check_output(out: Path, study: Path, force: bool) -> None:
         raise OutputError(out, "exists and is not a folder")
     if out.exists() and not force:
         raise OutputError(out, "already exists; pass --force to replace it")
+    check_replaceable(out, REPORT_MARKER)
     check_writable_parent(out_abs)
+    clean_stale_temporaries(out_abs)
 
 
 def write_report(out: Path, files: Mapping[str, bytes], force: bool) -> Path:
     """Write ``files`` (relative path → bytes) into a staged folder renamed to ``out``."""
     try:
-        with staged_dir(out, force=force) as tmp:
+        with staged_dir(out, force=force, marker=REPORT_MARKER) as tmp:
             for relative, data in files.items():
                 target = tmp / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
