@@ -126,7 +126,7 @@ def train_demo_model(
         return checkpoint
     print(f"[demo] training {DEMO_CONFIG.name} on the CPU into {target}", file=sys.stderr)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with staged_dir(target, force=target.exists()) as tmp:
+    with staged_dir(target, force=target.exists(), marker="training.json") as tmp:
         best = run_training(demo_arguments(data_root, tmp / "runs", options))
         if not best.is_file():
             raise MedxaiError(f"{target}: training wrote no checkpoint")

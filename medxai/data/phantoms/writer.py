@@ -39,6 +39,8 @@ from medxai.data.phantoms.spec import SPLITS
 from medxai.data.phantoms.study import sample_study
 
 FORMAT_VERSION = 1
+#: The description file every phantom set holds (``--force`` replaces only such a folder).
+META_NAME = "phantoms.json"
 PREFIX = "MURA-v1.1"
 #: Probability that a patient has a second study of the same body part.
 P_SECOND_STUDY = 0.12
@@ -154,7 +156,7 @@ def write_dataset(root: Path, config: PhantomConfig) -> dict[str, dict[str, int]
         "config": asdict(config),
         "counts": counts,
     }
-    (root / "phantoms.json").write_bytes(_json(meta))
+    (root / META_NAME).write_bytes(_json(meta))
     return counts
 
 
@@ -163,9 +165,10 @@ def generate(out: Path | str, config: PhantomConfig, *, force: bool = False) -> 
 
     The set is built in a temporary folder beside ``out`` and renamed into place when
     complete. An existing ``out`` raises :class:`~medxai.errors.OutputError` unless
-    ``force`` is true, and is left untouched on any failure.
+    ``force`` is true and it is a phantom set (it holds ``phantoms.json``), and is left
+    untouched on any failure.
     """
     final = Path(out)
-    with staged_dir(final, force=force) as tmp:
+    with staged_dir(final, force=force, marker=META_NAME) as tmp:
         write_dataset(tmp, config)
     return final
