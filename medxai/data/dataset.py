@@ -23,7 +23,7 @@ class MuraDataset(Dataset):
     An item is ``(image, label, study_id, body_part, str(path))``.
 
     - ``train=False``: resize to ``size×size`` and normalise; exactly
-      ``to_model_input(read_radiograph_png(path), size, mean, std)``.
+      ``to_model_input(read_radiograph_png(path, root), size, mean, std)``.
     - ``train=True``: resize, then rotate by an angle drawn uniformly from
       ``[-rotation, rotation]`` degrees (uncovered corners are black, 0, before
       normalisation), then normalise. The angle comes from torch's global generator, so
@@ -64,7 +64,7 @@ class MuraDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int, str, str, str]:
         record = self.records[i]
-        pixels = read_radiograph_png(record.path)
+        pixels = read_radiograph_png(record.path, record.root)
         if self.train and self.rotation > 0:
             angle = (torch.rand(()).item() * 2.0 - 1.0) * self.rotation
             image = to_train_input(pixels, self.size, angle, self.mean, self.std)

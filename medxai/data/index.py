@@ -15,7 +15,13 @@ Sources and how they are reconciled:
   silently. A study missing from that CSV keeps its folder label and is a problem.
 - **Readability** (opt-in): ``"header"`` opens each file and verifies the PNG chunk
   structure and checksums without decoding pixels; ``"full"`` (or ``True``) decodes
-  every image with the loader's own reader. Unreadable images are problems and left out.
+  every image with the loader's own reader. Both open files under the access rule of
+  :mod:`medxai.io.files` with this root, apply the size policy
+  (:data:`~medxai.io.radiograph.MAX_PIXELS`), and run inside the decoding boundary of
+  :mod:`medxai.io.decode`. Unreadable images are problems and left out.
+- **Links.** An ``image<N>.png`` that is a symbolic link is indexed like a file; the
+  access rule decides when it is read (a loop, or a link to a device or out of the root,
+  is unreadable).
 
 Problem paths are relative to the root (``train/XR_WRIST/...``), or ``file.csv:line``.
 """
@@ -28,8 +34,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
-
-from PIL import Image
 
 from medxai.data.layout import (
     BODY_PART_RE,
@@ -49,6 +53,7 @@ from medxai.data.mura_csv import CsvRow, read_image_paths, read_labeled_studies
 from medxai.data.records import ImageRecord, MuraIndex, Problem, natural_key
 from medxai.data.transforms import read_radiograph_png
 from medxai.errors import InputError
+from medxai.io.decode import pil_image
 
 Readability = bool | Literal["none", "header", "full"]
 
@@ -110,6 +115,7 @@ def _record(root: Path, parts: ImageParts) -> ImageRecord:
         patient=study.patient,
         study_id=study.study_id,
         label=study.label,
+        root=root,
     )
 
 
@@ -207,7 +213,7 @@ def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, Im
                     continue
                 parts = StudyParts(split, body_part.name, patient.name, study.name)
                 for entry in _listing(root, study.path, problems):
-                    if IMAGE_RE.fullmatch(entry.name) and entry.is_file():
+                    if IMAGE_RE.fullmatch(entry.name) and (entry.is_file() or entry.is_symlink()):
                         image = ImageParts(parts, entry.name)
                         found[image.rel] = image
     return found
@@ -360,20 +366,20 @@ def _reconcile_labels(
 # ---------------------------------------------------------------------------- readability
 
 
-def header_problem(path: Path) -> str | None:
+def header_problem(path: Path, root: Path | None = None) -> str | None:
     """Why ``path`` is not a valid image (chunks and CRCs; no pixel decode), or None."""
     try:
-        with Image.open(path) as image:
+        with pil_image(path, root) as image:
             image.verify()
-    except Exception as exc:  # Pillow raises many types on corrupt files
-        return f"unreadable image ({_one_line(exc)})"
+    except InputError as exc:
+        return exc.problem
     return None
 
 
-def decode_problem(path: Path) -> str | None:
+def decode_problem(path: Path, root: Path | None = None) -> str | None:
     """Why ``path`` cannot be decoded by the loader's reader, or None."""
     try:
-        read_radiograph_png(path)
+        read_radiograph_png(path, root)
     except InputError as exc:
         return exc.problem
     return None
@@ -382,7 +388,11 @@ def decode_problem(path: Path) -> str | None:
 def _drop_unreadable(
     root: Path, images: list[ImageParts], mode: str, workers: int | None, problems: list[Problem]
 ) -> list[ImageParts]:
-    check: Callable[[Path], str | None] = header_problem if mode == "header" else decode_problem
+    problem_of = header_problem if mode == "header" else decode_problem
+
+    def check(path: Path) -> str | None:
+        return problem_of(path, root)
+
     threads = max(1, workers or os.cpu_count() or 1)
     paths: Iterable[Path] = (root / p.rel for p in images)
     with ThreadPoolExecutor(max_workers=threads) as pool:

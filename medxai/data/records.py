@@ -22,7 +22,9 @@ class ImageRecord:
 
     ``path`` is absolute; ``study_id`` is the study folder relative to the dataset root
     (e.g. ``"train/XR_WRIST/patient00001/study1_positive"``), which identifies a study
-    uniquely; ``label`` is 1 for abnormal, 0 for normal.
+    uniquely; ``label`` is 1 for abnormal, 0 for normal. ``root`` is the dataset folder
+    the file must lie in when it is read (:mod:`medxai.io.files`; None: the image's own
+    folder); it is not part of the record's identity.
     """
 
     path: Path
@@ -31,6 +33,7 @@ class ImageRecord:
     patient: str
     study_id: str
     label: int
+    root: Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

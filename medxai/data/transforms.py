@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from medxai.errors import InputError
+from medxai.io.decode import pil_image
+from medxai.io.radiograph import finite_pixels
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
@@ -28,35 +29,25 @@ IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 #: ITU-R BT.601 luma weights, the ones Pillow uses for ``convert("L")``.
 LUMA_WEIGHTS: tuple[float, float, float] = (0.299, 0.587, 0.114)
 
-#: Errors Pillow raises on a file that is not an image, truncated or otherwise corrupt.
-_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
-
-
-def read_radiograph_png(path: str | os.PathLike[str]) -> np.ndarray:
+def read_radiograph_png(
+    path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
+) -> np.ndarray:
     """Decode a radiograph to a float32 ``H×W`` array in ``[0, 1]``.
 
     8-bit gray is divided by 255 and 16-bit gray by 65535. RGB and RGBA become their
     BT.601 luminance (alpha ignored); palette and 1-bit images are expanded first; a
-    gray+alpha image keeps its gray channel. Raises :class:`~medxai.errors.InputError`
-    naming the file when it is missing, not an image, truncated or corrupt.
+    gray+alpha image keeps its gray channel. The file is opened under the access rule
+    of :mod:`medxai.io.files` (``root``: the dataset folder the file must lie in,
+    default its own folder), refused above
+    :data:`~medxai.io.radiograph.MAX_PIXELS` before decoding, and decoded inside the
+    boundary of :mod:`medxai.io.decode`. Raises :class:`~medxai.errors.InputError`
+    naming the file when it is missing, refused, not an image, too large, truncated or
+    corrupt.
     """
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return _to_gray_float(image)
-    except FileNotFoundError as exc:
-        raise InputError(path, "file not found") from exc
-    except IsADirectoryError as exc:
-        raise InputError(path, "is a folder, not an image") from exc
-    except PermissionError as exc:
-        raise InputError(path, "permission denied") from exc
-    except _DECODE_ERRORS as exc:
-        raise InputError(path, f"unreadable image ({_describe(exc)})") from exc
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    with pil_image(path, root) as image:
+        image.load()
+        pixels = _to_gray_float(image)
+    return finite_pixels(path, pixels)
 
 
 def _to_gray_float(image: Image.Image) -> np.ndarray:

@@ -9,13 +9,24 @@ Pixel spacing is PixelSpacing, else ImagerPixelSpacing (at the detector: not cor
 for magnification, which is noted as a warning), else the Pixel Measures functional
 group of an enhanced multi-frame file. Modality LUT and VOI attributes also come from
 the shared and per-frame functional groups when the file has them.
+
+Pixel data may be integer (Pixel Data), 32-bit float (Float Pixel Data, e.g. a
+parametric map) or 64-bit float (Double Float Pixel Data); values that are not finite
+(NaN, infinity) are shown black, with a warning.
+
+Files are opened under the access rule of :mod:`medxai.io.files`; parsing and decoding
+run inside the boundary of :mod:`medxai.io.decode`, compressed pixel data in its
+isolated worker. A deflated data set may inflate to at most
+:data:`~medxai.io.radiograph.MAX_INPUT_BYTES`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pydicom
@@ -24,11 +35,39 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import get_decoder
 from pydicom.sequence import Sequence as DicomSequence
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from medxai.errors import InputError
+from medxai.io.decode import decoding, isolated, memory_allowance
 from medxai.io.dicom_display import MONOCHROME, colour_display, grayscale_display
-from medxai.io.radiograph import MAX_PIXELS, Radiograph, frame_name
+from medxai.io.files import open_input
+from medxai.io.radiograph import (
+    MAX_INPUT_BYTES,
+    Radiograph,
+    check_pixel_count,
+    finite_pixels,
+    frame_name,
+)
+
+#: The elements that hold an image: integer, 32-bit float and 64-bit float pixel data.
+PIXEL_KEYWORDS: tuple[str, ...] = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+# What the pixel decoders read: copied into the data set sent to the decoding worker.
+_PIXEL_MODULE_KEYWORDS: tuple[str, ...] = (
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "PlanarConfiguration",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
+    "NumberOfFrames",
+    "ExtendedOffsetTable",
+    "ExtendedOffsetTableLengths",
+    *PIXEL_KEYWORDS,
+)
 
 #: Identifying attributes copied into :attr:`Radiograph.identifiers` when present.
 IDENTIFIER_KEYWORDS: tuple[str, ...] = (
@@ -252,19 +291,53 @@ def frame_attributes(ds: Dataset, frame: int | None) -> Dataset:
     return attrs
 
 
-def _read(path: Path) -> Dataset:
+def _check_inflated_size(path: Path, handle: BinaryIO) -> None:
+    """Refuse a deflated data set that would inflate beyond MAX_INPUT_BYTES.
+
+    pydicom inflates the whole data set in memory before parsing it; this counts the
+    inflated bytes first, in bounded chunks, without keeping them.
+    """
+    handle.seek(132)  # after the preamble and "DICM": the file meta group, explicit VR LE
+    meta = pydicom.filereader.read_dataset(
+        handle, is_implicit_VR=False, is_little_endian=True,
+        stop_when=lambda tag, vr, length: tag.group != 2,
+    )  # fmt: skip
+    if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    while chunk := handle.read(1 << 20):
+        data = chunk
+        while data:
+            total += len(inflater.decompress(data, 1 << 24))
+            if total > MAX_INPUT_BYTES:
+                raise InputError(
+                    path,
+                    f"the deflated data set inflates beyond the {MAX_INPUT_BYTES:,}-byte "
+                    "input limit (possible decompression bomb)",
+                )
+            data = inflater.unconsumed_tail
+
+
+def _read(path: Path, handle: BinaryIO) -> Dataset:
     forced = False
     try:
+        if handle.read(132)[128:132] == b"DICM":
+            _check_inflated_size(path, handle)
+        handle.seek(0)
         try:
-            ds = pydicom.dcmread(path)
+            ds = pydicom.dcmread(handle)
         except InvalidDicomError:  # no DICM prefix: perhaps an old file without a preamble
             forced = True
-            ds = pydicom.dcmread(path, force=True)
+            handle.seek(0)
+            ds = pydicom.dcmread(handle, force=True)
+    except InputError:
+        raise
     except (OSError, EOFError) as exc:
         raise InputError(path, f"cannot read the DICOM file ({exc})") from None
     except Exception as exc:  # pydicom raises many types for damaged headers
         raise InputError(path, f"not a readable DICOM file ({exc})") from None
-    if forced and "SOPClassUID" not in ds and "PixelData" not in ds:
+    if forced and "SOPClassUID" not in ds and not any(k in ds for k in PIXEL_KEYWORDS):
         raise InputError(path, "not a DICOM file (no DICM prefix, no DICOM attributes)")
     return ds
 
@@ -280,23 +353,21 @@ def _frame_count(path: Path, ds: Dataset) -> int:
     return frames
 
 
-def _check_size(path: Path, ds: Dataset, frames: int) -> None:
+def _check_size(path: Path, ds: Dataset, frames: int) -> int:
+    """The number of pixels to decode, once :func:`check_pixel_count` allows it."""
     try:
         rows, cols = int(ds.Rows), int(ds.Columns)
     except (AttributeError, TypeError, ValueError):
         raise InputError(path, "the image has no valid Rows/Columns") from None
-    if rows < 1 or cols < 1:
-        raise InputError(path, f"the image is {cols}×{rows} pixels; nothing to show")
-    total = rows * cols * frames
-    if total > MAX_PIXELS:
-        raise InputError(
-            path,
-            f"image of {cols}×{rows} pixels × {frames} frame(s) = {total:,} pixels exceeds "
-            f"the {MAX_PIXELS:,}-pixel limit (possible decompression bomb)",
-        )
+    check_pixel_count(path, cols, rows, frames)
+    return rows * cols * frames
 
 
-def _decode(path: Path, ds: Dataset) -> np.ndarray:
+def decode_pixels(path: Path, ds: Dataset) -> np.ndarray:
+    """``ds.pixel_array``, with the decoders' failures as one-line InputErrors.
+
+    Runs in the decoding worker for compressed transfer syntaxes (see :func:`_decode`).
+    """
     try:
         return ds.pixel_array
     except ValueError as exc:
@@ -317,32 +388,63 @@ def _decode(path: Path, ds: Dataset) -> np.ndarray:
                 f"({reasons}); the data may be damaged, or python-gdcm may read it",
             ) from None
         raise InputError(path, f"cannot decode the pixel data ({message})") from None
-    except Exception as exc:  # the decoding plugins raise assorted types on damaged data
-        raise InputError(
-            path, f"cannot decode the pixel data ({type(exc).__name__}: {exc})"
-        ) from None
 
 
-def load_dicom(path: str | Path) -> list[Radiograph]:
+def _pixel_module(ds: Dataset) -> Dataset:
+    """A data set holding only what the pixel decoders read (sent to the worker)."""
+    out = Dataset()
+    out.file_meta = ds.file_meta
+    for keyword in _PIXEL_MODULE_KEYWORDS:
+        if keyword in ds:
+            out[keyword] = ds[keyword]
+    return out
+
+
+def _decoded_bytes(ds: Dataset, pixels: int) -> int:
+    try:
+        samples = max(1, int(ds.get("SamplesPerPixel") or 1))
+        bits = max(8, int(ds.get("BitsAllocated") or 16))
+    except (TypeError, ValueError):
+        samples, bits = 3, 64
+    return pixels * samples * (bits + 7) // 8
+
+
+def _decode(path: Path, ds: Dataset, pixels: int) -> np.ndarray:
+    """The stored values; compressed data are decoded in the isolated worker."""
+    uid = UID(str(ds.file_meta.TransferSyntaxUID))
+    if not uid.is_compressed or uid == DeflatedExplicitVRLittleEndian:
+        return decode_pixels(path, ds)
+    module = _pixel_module(ds)
+    encoded = len(ds.get("PixelData") or b"")
+    memory = memory_allowance(_decoded_bytes(ds, pixels), encoded)
+    what = f"{_syntax_name(uid)} pixel data"
+    return isolated(path, what, decode_pixels, path, module, pixels=pixels, memory=memory)
+
+
+def load_dicom(path: str | Path, root: str | Path | None = None) -> list[Radiograph]:
     """Read a DICOM file into one :class:`Radiograph` per frame (see module notes).
 
-    Raises :class:`~medxai.errors.InputError` for a file that is not DICOM, is
-    truncated, holds no pixel data, is too large (:data:`MAX_PIXELS`), or uses a
-    transfer syntax no installed plugin decodes (naming the package to install).
+    ``root`` is the folder the file must lie in (:func:`medxai.io.files.open_input`;
+    default: the file's own folder). Raises :class:`~medxai.errors.InputError` for a
+    file that the access rule refuses, that is not DICOM, is truncated, holds no pixel
+    data, is too large (:data:`~medxai.io.radiograph.MAX_PIXELS`), uses a transfer
+    syntax no installed plugin decodes (naming the package to install), or whose
+    decoder fails in any way.
     """
     path = Path(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        images = _load(path)
+        with open_input(path, root) as handle, decoding(path, "DICOM file"):
+            images = _load(path, handle)
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     for image in images:
         image.warnings[:0] = notes
     return images
 
 
-def _load(path: Path) -> list[Radiograph]:
-    ds = _read(path)
-    if "PixelData" not in ds:
+def _load(path: Path, handle: BinaryIO) -> list[Radiograph]:
+    ds = _read(path, handle)
+    if not any(keyword in ds for keyword in PIXEL_KEYWORDS):
         hint = "" if "Rows" not in ds else "; the file may be truncated"
         raise InputError(path, f"no pixel data (not an image){hint}")
     meta = getattr(ds, "file_meta", None)
@@ -351,11 +453,11 @@ def _load(path: Path) -> list[Radiograph]:
         raise InputError(path, "no Transfer Syntax UID in the file meta information")
     _check_decodable(path, UID(str(uid)))
     frames = _frame_count(path, ds)
-    _check_size(path, ds, frames)
+    count = _check_size(path, ds, frames)
     photometric = str(ds.get("PhotometricInterpretation", "")).strip().upper()
     if not photometric:
         raise InputError(path, "no PhotometricInterpretation")
-    data = _decode(path, ds)
+    data = _decode(path, ds, count)
     colour = photometric not in MONOCHROME
     if frames == 1:
         data = data[None]  # F×H×W (grey, palette indices) or F×H×W×3 (colour)
@@ -377,6 +479,7 @@ def _load(path: Path) -> list[Radiograph]:
             ) from None
         if pixels.ndim != 2:
             raise InputError(path, f"unexpected pixel array of shape {pixels.shape}")
+        finite_pixels(path, pixels)
         frame = index if frames > 1 else None
         images.append(
             Radiograph(

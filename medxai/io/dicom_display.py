@@ -23,6 +23,8 @@ Conventions (PS3.3 C.11 and C.7.6.3.1.2):
   intra-oral images), and there it describes that very same inversion, so the image is
   inverted once, never twice. IDENTITY never inverts a MONOCHROME2 image and
   leaves a MONOCHROME1 image's inversion in place.
+* **Values that are not finite** (NaN or infinity, in float pixel data or after an
+  extreme rescale) are left out of the VOI and shown black, with a warning.
 * **Colour** (RGB, YBR_*, PALETTE COLOR): converted to RGB, then to BT.601 luminance,
   divided by the largest stored value; no VOI applies.
 """
@@ -126,9 +128,19 @@ def should_invert(attrs: Dataset) -> bool:
 def grayscale_display(stored: np.ndarray, attrs: Dataset, warnings: list[str]) -> np.ndarray:
     """Stored values of one MONOCHROME frame → float32 [0, 1], bright = dense."""
     modality = apply_modality_lut(stored, attrs)
+    missing = ~np.isfinite(modality)
+    if missing.any():
+        if missing.all():
+            raise ValueError("no pixel value is finite")
+        warnings.append(
+            f"{int(missing.sum()):,} pixel value(s) are not finite (NaN or infinite) and "
+            "are shown black"
+        )
+        modality = np.where(missing, np.min(modality[~missing]), modality)
     values = _voi(modality, attrs, warnings)
     if should_invert(attrs):
         values = 1.0 - values
+    values = np.where(missing, 0.0, values)
     return np.clip(values, 0.0, 1.0).astype(np.float32)
 
 

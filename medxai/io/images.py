@@ -6,24 +6,28 @@ colour becomes BT.601 luminance (alpha is dropped). DICOM goes through the displ
 chain of :mod:`medxai.io.dicom`. Every reader returns float32 H×W in [0, 1] with
 bright = dense.
 
-Images above :data:`~medxai.io.radiograph.MAX_PIXELS` are refused, and so is anything
-PIL's own decompression-bomb check rejects.
+Files are opened under the access rule of :mod:`medxai.io.files` (regular files only;
+links only to files inside the study folder; reads bounded by the size at opening), and
+decoded inside the boundary of :mod:`medxai.io.decode`: whatever a decoder raises
+becomes an :class:`~medxai.errors.InputError`, and a study lists such files as skipped.
+Images above :data:`~medxai.io.radiograph.MAX_PIXELS` are refused before decoding.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from medxai.errors import InputError
 from medxai.io.annotations import ANNOTATION_FILE_NAMES
+from medxai.io.decode import pil_image
 from medxai.io.dicom import load_dicom
-from medxai.io.radiograph import MAX_PIXELS, Radiograph, luminance
+from medxai.io.files import read_head
+from medxai.io.radiograph import MAX_PIXELS, Radiograph, finite_pixels, luminance
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -52,12 +56,14 @@ _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _PIL_FORMATS = {"png": ("PNG",), "jpeg": ("JPEG", "MPO")}
 
 
-def image_kind(path: Path) -> str | None:
-    """``"png"``, ``"jpeg"`` or ``"dicom"`` from the file's first bytes, else its suffix."""
+def image_kind(path: Path, root: Path | None = None) -> str | None:
+    """``"png"``, ``"jpeg"`` or ``"dicom"`` from the file's first bytes, else its suffix.
+
+    A file the access rule refuses is judged by its suffix (reading it then says why).
+    """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(132)
-    except OSError:
+        head = read_head(path, 132, root)
+    except InputError:
         head = b""
     if head.startswith(_PNG_SIGNATURE):
         return "png"
@@ -92,57 +98,38 @@ def _pil_to_unit(img: Image.Image) -> np.ndarray:
     return luminance(np.asarray(img.convert("RGB"))) / 255.0
 
 
-def _load_pil(path: Path, kind: str) -> Radiograph:
-    label = kind.upper()
-    try:
-        with warnings.catch_warnings():
-            # The explicit MAX_PIXELS check below replaces PIL's warning; PIL's error stays.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                if img.format not in _PIL_FORMATS[kind]:
-                    raise InputError(path, f"expected a {label} image, found {img.format}")
-                width, height = img.size
-                if width * height > MAX_PIXELS:
-                    raise InputError(
-                        path,
-                        f"image of {width}×{height} = {width * height:,} pixels exceeds the "
-                        f"{MAX_PIXELS:,}-pixel limit (possible decompression bomb)",
-                    )
-                img.load()
-                upright = ImageOps.exif_transpose(img)
-                pixels = _pil_to_unit(upright)
-    except Image.DecompressionBombError as exc:
-        raise InputError(path, f"refused by PIL's decompression-bomb limit ({exc})") from None
-    except UnidentifiedImageError:
-        raise InputError(path, f"not a readable {label} image") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(path, f"corrupt or truncated {label} image ({exc})") from None
+def _load_pil(path: Path, kind: str, root: Path | None) -> Radiograph:
+    with pil_image(path, root, _PIL_FORMATS[kind], f"{kind.upper()} image") as img:
+        img.load()
+        pixels = _pil_to_unit(ImageOps.exif_transpose(img))
     if pixels.size == 0:
         raise InputError(path, "the image has no pixels")
     return Radiograph(
-        pixels=np.clip(pixels, 0.0, 1.0).astype(np.float32),
+        pixels=finite_pixels(path, np.clip(pixels, 0.0, 1.0).astype(np.float32)),
         name=path.name,
         source=path,
     )
 
 
-def load_radiograph(path: str | Path) -> list[Radiograph]:
+def load_radiograph(path: str | Path, root: str | Path | None = None) -> list[Radiograph]:
     """Read a PNG, JPEG or DICOM file: one radiograph, or one per frame.
 
-    Raises :class:`~medxai.errors.InputError` (``"<path>: <problem>"``) for anything
-    that cannot be shown.
+    ``root`` is the folder the file must lie in, links included (default: the file's own
+    folder; see :mod:`medxai.io.files`). Raises :class:`~medxai.errors.InputError`
+    (``"<path>: <problem>"``) for anything that cannot be shown.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a folder, not an image file")
-    kind = image_kind(path)
+    base = Path(root) if root is not None else None
+    kind = image_kind(path, base)
     if kind is None:
+        if not path.exists() and not path.is_symlink():
+            raise InputError(path, "file not found")
         raise InputError(path, "not a PNG, JPEG or DICOM file")
     if kind == "dicom":
-        return load_dicom(path)
-    return [_load_pil(path, kind)]
+        return load_dicom(path, base)
+    return [_load_pil(path, kind, base)]
 
 
 @dataclass
@@ -195,12 +182,12 @@ def scan_study(folder: str | Path) -> StudyScan:
     for path in entries:
         if path.name in ANNOTATION_FILE_NAMES and path.is_file():
             continue
-        kind = None if _is_ignored_name(path) else image_kind(path)
+        kind = None if _is_ignored_name(path) else image_kind(path, folder)
         if kind is None:
             scan.ignored.append(path)
             continue
         try:
-            scan.images.extend(load_radiograph(path))
+            scan.images.extend(load_radiograph(path, folder))
         except InputError as exc:
             scan.skipped.append((path, exc.problem))
 

@@ -1,4 +1,9 @@
-"""The display-ready radiograph that every image reader returns."""
+"""The display-ready radiograph that every image reader returns, and the input-size policy.
+
+The policy: files above :data:`MAX_INPUT_BYTES` are not read, images above
+:data:`MAX_PIXELS` are not decoded (:func:`check_pixel_count`, from the header), and
+no reader returns a pixel that is not finite (:func:`finite_pixels`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from medxai.errors import InputError
+
 #: Largest image accepted, in pixels (rows × columns × frames for DICOM, width × height
-#: for PNG/JPEG). Larger files are refused as possible decompression bombs.
+#: for PNG/JPEG). Larger files are refused as possible decompression bombs, before any
+#: pixel is decoded: 100 M pixels is four times a large flat-panel radiograph
+#: (about 4,300 × 5,800) and costs at most 800 MB as float64 during the display chain.
 MAX_PIXELS = 100_000_000
+
+#: Largest input file read, in bytes: the largest uncompressed image within
+#: :data:`MAX_PIXELS` (8 bytes per pixel: 64-bit float data, or three 16-bit samples)
+#: plus 64 MiB for headers. Larger files are refused before they are read.
+MAX_INPUT_BYTES = 8 * MAX_PIXELS + 64 * 2**20
 
 #: ITU-R BT.601 luma weights, the same as PIL's RGB → L conversion.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -40,6 +54,30 @@ class Radiograph:
     @property
     def width(self) -> int:
         return int(self.pixels.shape[1])
+
+
+def check_pixel_count(path: Path, width: int, height: int, frames: int = 1) -> None:
+    """Refuse an image above :data:`MAX_PIXELS` or without pixels, from its header's size.
+
+    Every reader (PNG, JPEG, DICOM; report and training) calls this before decoding.
+    """
+    if width < 1 or height < 1 or frames < 1:
+        raise InputError(path, f"the image is {width}×{height} pixels; nothing to show")
+    total = width * height * frames
+    if total > MAX_PIXELS:
+        shape = f"{width}×{height}" + (f" pixels × {frames} frame(s)" if frames > 1 else "")
+        raise InputError(
+            path,
+            f"image of {shape} = {total:,} pixels exceeds the {MAX_PIXELS:,}-pixel limit "
+            "(possible decompression bomb)",
+        )
+
+
+def finite_pixels(path: Path, pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` unchanged when every value is finite; else an InputError naming ``path``."""
+    if not np.isfinite(pixels).all():
+        raise InputError(path, "the decoded image holds values that are not finite (NaN)")
+    return pixels
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:

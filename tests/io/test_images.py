@@ -86,7 +86,10 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
 
 def test_png_decompression_bomb_refused(tmp_path):
     path = png_header_only(tmp_path / "bomb.png", 30_000, 30_000)  # beyond PIL's own limit
-    with pytest.raises(InputError, match=r"bomb\.png: .*decompression-bomb"):
+    with pytest.raises(InputError, match=(
+        r"bomb\.png: image of 900,000,000 pixels exceeds the 100,000,000-pixel limit "
+        r"\(possible decompression bomb\)"
+    )):
         load_radiograph(path)
 
 
@@ -101,7 +104,7 @@ def test_png_over_the_explicit_limit_refused(tmp_path):
 def test_corrupt_png(tmp_path):
     path = save_png(tmp_path / "x.png", np.zeros((64, 64), dtype=np.uint8) + 7)
     path.write_bytes(path.read_bytes()[:60])
-    with pytest.raises(InputError, match=r"x\.png: corrupt or truncated PNG image"):
+    with pytest.raises(InputError, match=r"x\.png: unreadable PNG image \(OSError: "):
         load_radiograph(path)
 
 
@@ -114,7 +117,7 @@ def test_not_an_image(tmp_path):
     fake.write_text("hello")
     with pytest.raises(InputError, match=r"fake\.png: not a readable PNG image"):
         load_radiograph(fake)
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="missing.png: file not found"):
         load_radiograph(tmp_path / "missing.png")
 
 
