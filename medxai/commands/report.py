@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     result = build_report(options)
+    for note in result.notes:
+        print(note, file=sys.stderr)
     print(f"{result.summary['verdict']['text']}: report written to {result.out}", file=sys.stderr)
     print(result.html)
     return 0

@@ -1,4 +1,9 @@
-"""The report's figures for each analysed image, as matplotlib figures and PNG files."""
+"""The report's figures for each analysed image, as matplotlib figures and PNG files.
+
+Every image panel sits on a dark matte (:func:`add_mattes`): a radiograph's edge stays
+visible on the white page even where the image itself is white there, as the collimated
+border of a MONOCHROME1 computed radiograph is.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.patches import Rectangle
 
 from medxai.report.pipeline import ImageAnalysis, StudyAnalysis
 from medxai.report.summary import verdict_text
@@ -22,6 +29,44 @@ class ImageFigures:
     def paths(self) -> dict[str, str]:
         """``name → relative PNG path``."""
         return {name: path for name, (path, _, _) in self.items.items()}
+
+
+#: Colour of the matte around each image panel (near black, as a reading-room viewer's).
+MATTE_COLOR = "#16181b"
+#: Width of the matte beyond each edge of a panel, in points (half the panel spacing).
+MATTE_PT = 2.5
+
+
+def add_mattes(fig: Figure, width_pt: float = MATTE_PT, color: str = MATTE_COLOR) -> Figure:
+    """Put every image panel of ``fig`` on a matte reaching ``width_pt`` beyond its edges.
+
+    The matte is a rectangle in the panel's own axes coordinates, drawn behind it with an
+    edge ``2 × width_pt`` wide (half of a stroke lies outside the rectangle), so it
+    follows the panel wherever the layout puts it and covers none of the image.
+    Colour-bar axes hold no image and get none. A constrained layout's padding grows by
+    ``width_pt``, so that mattes neither touch nor leave the figure.
+    """
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        pads = engine.get()
+        engine.set(
+            w_pad=pads["w_pad"] + width_pt / 72.0, h_pad=pads["h_pad"] + width_pt / 72.0
+        )
+    for ax in fig.axes:
+        if ax.images:
+            matte = Rectangle(
+                (0.0, 0.0),
+                1.0,
+                1.0,
+                transform=ax.transAxes,
+                facecolor=color,
+                edgecolor=color,
+                linewidth=2.0 * width_pt,
+                joinstyle="miter",
+                zorder=ax.get_zorder() - 0.5,
+            )
+            fig.add_artist(matte)
+    return fig
 
 
 def slug(name: str, limit: int = 40) -> str:
@@ -56,10 +101,11 @@ def render_figures(analysis: StudyAnalysis, dpi: int = 110) -> list[ImageFigures
         panels = panels_for(item, analysis.threshold, styles)
         stem = f"figures/{index + 1:02d}_{slug(item.image.name)}"
         figures: dict[str, tuple[str, Figure, bytes]] = {}
-        overview = overview_figure(panels)
+        overview = add_mattes(overview_figure(panels))
         figures["overview"] = (f"{stem}_overview.png", overview, figure_png(overview, dpi))
         zoom = zoom_figure(panels)
         if zoom is not None:
+            add_mattes(zoom)
             figures["zoom"] = (f"{stem}_zoom.png", zoom, figure_png(zoom, dpi))
         rendered.append(ImageFigures(figures))
     return rendered
