@@ -1,0 +1,199 @@
+"""A saliency map as a DICOM object referencing its source image.
+
+Which object (see ``docs/pacs.md``):
+
+* a **Parametric Map** when the source has patient-space geometry
+  (:func:`~medxai.pacs.sources.has_patient_geometry`): the map is stored as float32 with
+  a real-world value mapping (identity, unitless, range 0–1) and one frame per source
+  frame;
+* otherwise, for a single-frame projection radiograph (CR, DX without a Frame of
+  Reference), a **FRACTIONAL Segmentation** (type PROBABILITY) with one segment: stored
+  value ``v`` in 0..255 means map value ``v / 255`` (the fractional encoding,
+  ``MaximumFractionalValue = 255``), so values are exact to ±1/510. highdicom cannot
+  build a Parametric Map of an image without patient geometry.
+* a multi-frame source without patient geometry gets no map object (highdicom builds
+  frame-by-frame references only from plane positions); the report says so.
+
+Both carry the map at the source's rows × columns, the source's Frame of Reference (when
+it has one) and a reference to the source image, a content label naming the method and,
+when the map is approximate, ``_APPROX`` in the label and the description.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import highdicom as hd
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+
+from medxai.pacs.identity import (
+    DEVICE_SERIAL,
+    MANUFACTURER,
+    MODEL_NAME,
+    SOFTWARE_VERSION,
+    ascii_label,
+    code_string,
+)
+from medxai.pacs.sources import SourceImage, has_patient_geometry
+
+PARAMETRIC_MAP, SEGMENTATION = "parametric-map", "segmentation"
+#: Stored value of a map value of 1 in a FRACTIONAL Segmentation.
+MAX_FRACTIONAL_VALUE = 255
+#: What every map's values mean.
+QUANTITY = codes.DCM.ClassActivation
+
+
+@dataclass(frozen=True)
+class MapDescription:
+    """What a map is: its method, the class it explains, and whether it is approximate."""
+
+    label: str  # the method's label in the report, e.g. "PCAM±"
+    explained_class: str
+    approximate: bool = False
+    how: str = ""  # e.g. "fast mode, 32 channels per layer"
+
+    @property
+    def content_label(self) -> str:
+        """Content Label (CS, 16 characters): ``PCAMPM`` or ``PCAMPM_APPROX``."""
+        suffix = "_APPROX" if self.approximate else ""
+        return code_string(self.label, 16 - len(suffix)) + suffix
+
+    @property
+    def description(self) -> str:
+        """Content Description (LO, 64 characters)."""
+        text = f"{ascii_label(self.label)} saliency for '{self.explained_class}', 0-1"
+        if self.approximate:
+            text += f"; approximate ({self.how})" if self.how else "; approximate"
+        return ascii_label(text)[:64]
+
+
+def map_object_kind(source: SourceImage) -> str | None:
+    """:data:`PARAMETRIC_MAP`, :data:`SEGMENTATION`, or ``None`` (no map object possible)."""
+    if has_patient_geometry(source.header):
+        return PARAMETRIC_MAP
+    if source.frames == 1:
+        return SEGMENTATION
+    return None
+
+
+def _check_maps(source: SourceImage, maps: Sequence[np.ndarray]) -> np.ndarray:
+    stack = np.stack([np.asarray(m, dtype=np.float32) for m in maps])
+    rows, cols = int(source.header.Rows), int(source.header.Columns)
+    if stack.shape != (source.frames, rows, cols):
+        raise ValueError(
+            f"{source.path.name}: maps of shape {stack.shape} for a source of "
+            f"{source.frames} frame(s) of {rows}×{cols}"
+        )
+    return np.clip(np.nan_to_num(stack), 0.0, 1.0)
+
+
+def _type_2c(obj: Dataset, source: SourceImage, kind: str) -> None:
+    """General Image's Patient Orientation (type 2C: the source's, else empty) and General
+    Series' Laterality (the source's; empty in a Parametric Map without one, which
+    dciodvfy requires, and absent in a Segmentation, which it requires there)."""
+    if "PatientOrientation" not in obj:
+        obj.PatientOrientation = source.header.get("PatientOrientation", "")
+    if "Laterality" in source.header:
+        obj.Laterality = source.header.Laterality
+    elif kind == PARAMETRIC_MAP and "Laterality" not in obj:
+        obj.Laterality = ""
+
+
+def _pixel_aligned(source: SourceImage) -> Dataset:
+    """The source header without pixel spacing, for a Segmentation of an image without a
+    Frame of Reference: such a SEG is aligned pixel for pixel with its source and needs no
+    Pixel Measures (highdicom 0.28 writes one without Slice Thickness, then cannot read
+    it back)."""
+    header = copy.deepcopy(source.header)
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+        if keyword in header:
+            delattr(header, keyword)
+    return header
+
+
+def build_map(
+    source: SourceImage,
+    maps: Sequence[np.ndarray],
+    what: MapDescription,
+    series_uid: str,
+    series_number: int,
+    sop_uid: str,
+    instance_number: int = 1,
+) -> Dataset:
+    """The map object of one source image (one map per frame, each at rows × columns)."""
+    kind = map_object_kind(source)
+    stack = _check_maps(source, maps)
+    common = dict(
+        series_instance_uid=series_uid,
+        series_number=series_number,
+        sop_instance_uid=sop_uid,
+        instance_number=instance_number,
+        manufacturer=MANUFACTURER,
+        manufacturer_model_name=MODEL_NAME,
+        software_versions=SOFTWARE_VERSION,
+        device_serial_number=DEVICE_SERIAL,
+        content_label=what.content_label,
+        content_description=what.description,
+    )
+    if kind == PARAMETRIC_MAP:
+        mapping = hd.pm.RealWorldValueMapping(
+            lut_label=code_string(what.label),
+            lut_explanation=what.description,
+            unit=codes.UCUM.NoUnits,
+            value_range=(0.0, 1.0),
+            slope=1.0,
+            intercept=0.0,
+            quantity_definition=QUANTITY,
+        )
+        obj = hd.pm.ParametricMap(
+            [source.header],
+            stack,
+            contains_recognizable_visual_features=False,
+            real_world_value_mappings=[mapping],
+            voi_lut_transformations=[hd.VOILUTTransformation(window_center=0.5, window_width=1.0)],
+            **common,
+        )
+    elif kind == SEGMENTATION:
+        segment = hd.seg.SegmentDescription(
+            segment_number=1,
+            segment_label=f"{ascii_label(what.label)} saliency"[:64],
+            segmented_property_category=codes.SCT.SpatialAndRelationalConcept,
+            segmented_property_type=QUANTITY,
+            algorithm_type="AUTOMATIC",
+            algorithm_identification=hd.AlgorithmIdentificationSequence(
+                name=f"{MANUFACTURER} {ascii_label(what.label)}",
+                family=codes.DCM.ArtificialIntelligence,
+                version=SOFTWARE_VERSION,
+            ),
+        )
+        obj = hd.seg.Segmentation(
+            [_pixel_aligned(source)],
+            stack,
+            segmentation_type="FRACTIONAL",
+            segment_descriptions=[segment],
+            fractional_type="PROBABILITY",
+            max_fractional_value=MAX_FRACTIONAL_VALUE,
+            omit_empty_frames=False,
+            **common,
+        )
+    else:
+        raise ValueError(
+            f"{source.path.name}: no map object for a multi-frame source without patient "
+            "geometry"
+        )
+    _type_2c(obj, source, kind)
+    return obj
+
+
+def decoded_values(obj: Dataset) -> np.ndarray:
+    """The map values (F×H×W float32 in [0, 1]) stored in a map object written here."""
+    pixels = np.asarray(obj.pixel_array, dtype=np.float32)
+    if pixels.ndim == 2:
+        pixels = pixels[None]
+    if obj.Modality == "SEG":  # fractional encoding: value = stored / MaximumFractionalValue
+        return pixels / float(obj.MaximumFractionalValue)
+    return pixels  # Parametric Map: float32, identity real-world value mapping
