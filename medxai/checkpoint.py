@@ -96,6 +96,13 @@ class LoadedClassifier:
         """The class index of "abnormal" (see :func:`abnormal_index`)."""
         return abnormal_index(self.class_names, self.num_outputs)
 
+    def explained_class(self, target: str) -> int | None:
+        """:func:`explained_class` for this model; :class:`InputError` if it has no answer."""
+        try:
+            return explained_class(target, self.class_names, self.num_outputs)
+        except ValueError as exc:
+            raise InputError(self.path or "checkpoint", str(exc)) from None
+
 
 def make_metadata(
     *,
@@ -194,6 +201,31 @@ def abnormal_index(class_names: Sequence[str], num_logits: int) -> int:
     return found[0]
 
 
+def explained_class(target: str, class_names: Sequence[str], num_logits: int) -> int | None:
+    """The class index that ``medxai evaluate --target`` names.
+
+    ``"1"`` is the abnormal class (:func:`abnormal_index`), ``"0"`` the other class of a
+    two-class model (one logit, or two), ``"predicted"`` is ``None`` (each image's
+    predicted class).
+
+    Raises:
+        ValueError: ``"0"`` for a model with more than two classes, or an unknown target.
+    """
+    if target == "predicted":
+        return None
+    abnormal = abnormal_index(class_names, num_logits)
+    if target == "1":
+        return abnormal
+    if target == "0":
+        if len(class_names) != 2:
+            raise ValueError(
+                f"--target 0 (normal) needs a two-class model, not {list(class_names)}; "
+                "use --target 1 or predicted"
+            )
+        return 1 - abnormal
+    raise ValueError(f"unknown target {target!r}")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -285,46 +317,6 @@ def read_metadata(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -
         return validate_metadata(meta)
     except ValueError as exc:
         raise InputError(path, f"bad medxai metadata: {exc}") from None
-
-
-def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:
-    """The validation metrics of the checkpoint's own weights.
-
-    A checkpoint holds ``{"latest": {...}, "best": {...}}``; the group whose ``epoch`` is
-    the checkpoint's epoch is chosen (else ``best``, else ``latest``, else a flat dict).
-    Returns ``{"group", "epoch", "metrics"}``, or ``None`` when nothing is recorded.
-    """
-    groups = {k: v for k, v in metrics.items() if isinstance(v, Mapping)}
-    chosen = next(
-        (k for k, v in groups.items() if epoch is not None and v.get("epoch") == epoch), None
-    )
-    chosen = chosen or ("best" if "best" in groups else "latest" if "latest" in groups else None)
-    values = (
-        dict(groups[chosen])
-        if chosen
-        else {k: v for k, v in metrics.items() if not isinstance(v, Mapping)}
-    )
-    if not values:
-        return None
-    return {"group": chosen, "epoch": values.pop("epoch", epoch), "metrics": values}
-
-
-def checkpoint_validation(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """:func:`validation_metrics` of the checkpoint file at ``path``: its metadata's
-    ``metrics`` at its own epoch (``provenance.epoch``, else Lightning's ``epoch``).
-
-    Only the metrics are read, so a checkpoint whose other metadata is incomplete still
-    answers; a missing or unreadable file raises :class:`InputError`.
-    """
-    checkpoint = read_checkpoint(path)
-    meta = checkpoint.get(METADATA_KEY)
-    meta = meta if isinstance(meta, Mapping) else {}
-    metrics = meta.get("metrics")
-    provenance = meta.get("provenance")
-    epoch = provenance.get("epoch") if isinstance(provenance, Mapping) else None
-    if epoch is None:
-        epoch = checkpoint.get("epoch")
-    return validation_metrics(metrics if isinstance(metrics, Mapping) else {}, epoch)
 
 
 def validation_metrics(metrics: Mapping[str, Any], epoch: Any) -> dict[str, Any] | None:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from medxai.checkpoint import CLASS_NAMES, load_classifier, make_metadata
+from medxai.checkpoint import (
+    CLASS_NAMES,
+    abnormal_index,
+    explained_class,
+    load_classifier,
+    make_metadata,
+    validate_metadata,
+)
 from medxai.errors import InputError
 from medxai.models import build_classifier
 
@@ -83,3 +90,73 @@ def test_missing_file_and_mismatched_weights(tmp_path: Path) -> None:
     torch.save({"state_dict": state, "medxai": meta}, tmp_path / "c.ckpt")
     with pytest.raises(InputError, match="do not fit resnet34"):
         load_classifier(tmp_path / "c.ckpt")
+
+
+def _valid_metadata(**changes) -> dict:
+    meta = make_metadata(arch="resnet18", input_size=64, mean=(0.5,) * 3, std=(0.25,) * 3)
+    meta.update(changes)
+    return meta
+
+
+def test_validate_metadata_converts_types() -> None:
+    meta = validate_metadata(_valid_metadata(threshold=None, metrics=None))
+    assert meta["mean"] == (0.5, 0.5, 0.5) and meta["std"] == (0.25, 0.25, 0.25)
+    assert meta["class_names"] == CLASS_NAMES and meta["num_outputs"] == 1
+    assert meta["threshold"] == 0.5 and meta["metrics"] == {}
+    assert validate_metadata(_valid_metadata(input_size=2048, threshold=1))["threshold"] == 1.0
+    assert validate_metadata(_valid_metadata(num_outputs=2))["num_outputs"] == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"input_size": 31}, "input_size 31 is outside 32 to 2048"),
+        ({"input_size": 2049}, "input_size 2049 is outside"),
+        ({"input_size": 64.0}, "input_size must be a whole number"),
+        ({"input_size": True}, "input_size must be a whole number"),
+        ({"mean": (0.5, 0.5, 0.5, 0.5)}, "mean must be 3 numbers"),
+        ({"mean": [0.5, "0.5", 0.5]}, "mean must be 3 finite numbers"),
+        ({"std": [0.2, float("inf"), 0.2]}, "std must be 3 finite numbers"),
+        ({"std": [0.2, -0.1, 0.2]}, "std must be positive"),
+        ({"class_names": ["normal", ""]}, "class_names must be a list of non-empty names"),
+        ({"class_names": "normal,abnormal"}, "class_names must be a list"),
+        ({"threshold": float("nan")}, "threshold must be a probability"),
+        ({"threshold": -0.1}, "threshold must be a probability"),
+        ({"num_outputs": 0}, "num_outputs 0 is outside 1 to 1000"),
+        ({"num_outputs": 3}, "2 class names for 3 logits"),
+        ({"arch": "vgg16"}, "unknown architecture 'vgg16'"),
+        ({"format": 2}, "newer medxai"),
+        ({"provenance": "train.py"}, "provenance must be a dict"),
+    ],
+)
+def test_validate_metadata_refuses(changes: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        validate_metadata(_valid_metadata(**changes))
+
+
+def test_validate_metadata_refuses_non_dicts() -> None:
+    with pytest.raises(ValueError, match="not a dict"):
+        validate_metadata([1, 2])
+
+
+def test_abnormal_index_rule() -> None:
+    assert abnormal_index(["normal", "abnormal"], 1) == 1
+    assert abnormal_index(["ABNORMAL ", "normal"], 1) == 0
+    assert abnormal_index(["normal", "implant", "abnormal"], 3) == 2
+    with pytest.raises(ValueError, match="name no 'abnormal' class"):
+        abnormal_index(["fracture", "normal", "implant"], 3)
+    with pytest.raises(ValueError, match="name more than one 'abnormal' class"):
+        abnormal_index(["abnormal", "Abnormal"], 2)
+    with pytest.raises(ValueError, match="1 class names for 1 logit"):
+        abnormal_index(["abnormal"], 1)
+
+
+def test_explained_class_for_evaluate_targets() -> None:
+    assert explained_class("1", ["normal", "abnormal"], 1) == 1
+    assert explained_class("0", ["normal", "abnormal"], 1) == 0
+    assert explained_class("1", ["abnormal", "normal"], 2) == 0
+    assert explained_class("0", ["abnormal", "normal"], 2) == 1
+    assert explained_class("predicted", ["abnormal", "normal"], 2) is None
+    assert explained_class("1", ["normal", "implant", "abnormal"], 3) == 2
+    with pytest.raises(ValueError, match=r"--target 0 \(normal\) needs a two-class model"):
+        explained_class("0", ["normal", "implant", "abnormal"], 3)

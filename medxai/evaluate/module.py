@@ -41,9 +41,12 @@ class EvaluationModule(pl.LightningModule):
         work: Sequence[WorkItem],
         options: EvaluationOptions,
         input_size: int,
+        *,
+        target_class: int | None,
     ) -> None:
         super().__init__()
         self.classifier = classifier
+        self.target_class = target_class  # None: each image's predicted class
         self.work = list(work)
         self.options = options
         self.input_size = int(input_size)
@@ -86,7 +89,7 @@ class EvaluationModule(pl.LightningModule):
             require_finite(
                 logits, self.options.checkpoint, f"the model's output for {item.image}"
             )
-            target = measures.explained_targets(logits, self.options.explain_target)
+            target = measures.explained_targets(logits, self.target_class)
             score = float(class_probability(logits, target)[0])
             for method in self.options.methods:
                 if method in item.methods:

@@ -149,11 +149,6 @@ class EvaluationOptions:
         exact on a GPU (:mod:`medxai.cams.presets`)."""
         return Mode("exact" if self.exact else "auto", self.channel_budget)
 
-    @property
-    def explain_target(self) -> int | None:
-        """The ``targets`` argument for the explainers: a class, or ``None`` for predicted."""
-        return None if self.target == "predicted" else int(self.target)
-
     def fingerprint(self, input_size: int) -> dict[str, Any]:
         """The settings that change the numbers of a row; a resumed run must match them.
 

@@ -110,6 +110,7 @@ def _predict(
     work: list[WorkItem],
     layout: RunLayout,
     run_info: dict[str, Any],
+    target_class: int | None,
 ) -> bool:
     """Run ``Trainer.predict`` over ``work``; returns whether this process is global rank 0."""
     from torch.utils.data import DataLoader
@@ -137,7 +138,9 @@ def _predict(
         num_workers=options.workers,
         collate_fn=collate,
     )
-    module = EvaluationModule(loaded.model, work, options, loaded.input_size)
+    module = EvaluationModule(
+        loaded.model, work, options, loaded.input_size, target_class=target_class
+    )
     try:
         trainer.predict(module, dataloaders=loader, return_predictions=False)
     finally:
@@ -155,6 +158,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
     options.validate()
     layout = RunLayout(options.out)
     loaded = load_classifier(options.checkpoint, map_location="cpu")
+    target_class = loaded.explained_class(options.target)
     records = select_images(options.root, options.split, options.body_parts, options.limit)
     fingerprint = options.fingerprint(loaded.input_size)
     if layout.out.exists() and not layout.out.is_dir():
@@ -178,7 +182,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
         f"in {layout.out}, {len(wanted) - skipped} to compute"
     )
     pl.seed_everything(options.seed, verbose=False)
-    if work and not _predict(options, loaded, work, layout, run_info):
+    if work and not _predict(options, loaded, work, layout, run_info, target_class):
         return None
     if not layout.run_json.exists():
         from medxai.atomic import write_text_atomic

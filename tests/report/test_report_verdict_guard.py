@@ -232,3 +232,23 @@ def test_evaluate_refuses_a_nan_output(mura_root, tiny_checkpoint, tmp_path, cap
     assert "is NaN or infinite" in last
     assert not [name for name in ("per_image.csv", "summary.csv", "summary.md")
                 if (out / name).exists()]
+
+
+def test_evaluate_target_follows_the_abnormal_class(mura_root, tiny_checkpoint, tmp_path, capsys):
+    """``--target 1`` explains the class named "abnormal" wherever the checkpoint puts it."""
+    import csv
+
+    def flipped(meta: dict, state: dict) -> None:
+        meta["class_names"] = ["abnormal", "normal"]
+
+    flipped_ckpt = edited_checkpoint(tiny_checkpoint, tmp_path / "flipped.ckpt", flipped)
+    rows = {}
+    for name, checkpoint in (("good", tiny_checkpoint), ("flipped", flipped_ckpt)):
+        out = tmp_path / name
+        code, err = run_evaluate(mura_root, checkpoint, out, capsys)
+        assert code == 0, err
+        with open(out / "per_image.csv", newline="") as handle:
+            (rows[name],) = list(csv.DictReader(handle))
+    assert (rows["good"]["target"], rows["flipped"]["target"]) == ("1", "0")
+    good, other = float(rows["good"]["score"]), float(rows["flipped"]["score"])
+    assert 0.0 < good < 1.0 and other == pytest.approx(1.0 - good, abs=1e-6)
