@@ -43,7 +43,7 @@ from typing import Any
 
 from medxai.errors import InputError
 from medxai.io.cvat import parse_cvat
-from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask
+from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask, covered_shapes
 
 __all__ = [
     "ANNOTATION_FILE_NAMES",
@@ -287,8 +287,6 @@ def _shape_problem(shape: Shape, height: int, width: int) -> str | None:
         for k, (x, y) in enumerate(shape.points):
             if _outside(x, y, height, width):
                 return f"polygon point {k} ({_fmt(x)}, {_fmt(y)}) is outside the {size}"
-    if not shape.mask(height, width).any():
-        return f"{shape.kind} covers no pixel centre of the {size}"
     return None
 
 
@@ -322,8 +320,11 @@ def validate_annotations(
                 source,
                 f"{_entry(name)}: the file says the image is {w}×{h} but it is {width}×{height}",
             )
+        covered = covered_shapes(shapes, height, width)
         for k, shape in enumerate(shapes):
             problem = _shape_problem(shape, height, width)
+            if problem is None and not covered[k]:
+                problem = f"{shape.kind} covers no pixel centre of the {width}×{height} image"
             if problem:
                 raise InputError(source, f"{_entry(name, k)}: {problem}")
 
