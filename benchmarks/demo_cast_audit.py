@@ -8,7 +8,7 @@ and without a cast, and the mean P(abnormal) per (cast, label) cell.
 Usage (after ``medxai demo``)::
 
     python benchmarks/demo_cast_audit.py \\
-        medxai-demo/runs/demo_phantoms/version_0/checkpoints/last.ckpt medxai-demo/phantoms
+        medxai-demo/runs/model-*/model.ckpt medxai-demo/phantoms
 """
 
 from __future__ import annotations

@@ -6,4 +6,5 @@ import sys
 from training.cli import main
 
 if __name__ == "__main__":
+    sys.argv[0] = "python -m training"  # the program name in usage and errors
     sys.exit(main())
