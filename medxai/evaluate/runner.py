@@ -15,11 +15,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from medxai.atomic import check_writable_parent
+from medxai.atomic import check_replaceable, check_writable_parent
 from medxai.errors import MedxaiError, OutputError
 from medxai.evaluate.catalog import SUMMARY_BASE_COLUMNS, metric_columns, table_columns
 from medxai.evaluate.layout import RunLayout
 from medxai.evaluate.options import EvaluationOptions, parse_devices
+from medxai.evaluate.provenance import check_same_data, data_entry, image_digests
 from medxai.evaluate.selection import (
     WorkItem,
     done_keys,
@@ -50,14 +51,22 @@ def announce(message: str) -> None:
         print(f"medxai evaluate: {message}", file=sys.stderr, flush=True)
 
 
-def check_resumable(layout: RunLayout, fingerprint: dict[str, Any]) -> None:
-    """Refuse to add rows to an output folder made with settings that change the numbers."""
-    if layout.out.exists() and not layout.out.is_dir():
-        raise OutputError(layout.out, "exists and is not a folder")
+def check_resumable(
+    layout: RunLayout, fingerprint: dict[str, Any], data: dict[str, Any]
+) -> dict[str, str]:
+    """Refuse to add rows to an output folder made with settings that change the numbers,
+    or from other data (:func:`medxai.evaluate.provenance.check_same_data`).
+
+    Returns the image digests recorded by the earlier run (empty for a new folder).
+    """
     if not layout.run_json.is_file():
-        return
+        return {}
     try:
-        earlier = json.loads(layout.run_json.read_text("utf-8")).get("fingerprint", {})
+        earlier_run = json.loads(layout.run_json.read_text("utf-8"))
+        earlier = earlier_run.get("fingerprint", {})
+        earlier_data = earlier_run.get("data") or {}
+        if not isinstance(earlier, dict) or not isinstance(earlier_data, dict):
+            raise ValueError("run.json")
     except (OSError, ValueError, AttributeError):
         raise OutputError(layout.run_json, "unreadable; pass --force to start again") from None
     keys = set(earlier) | set(fingerprint)
@@ -68,6 +77,8 @@ def check_resumable(layout: RunLayout, fingerprint: dict[str, Any]) -> None:
             f"holds results made with other settings ({', '.join(changed)} differ); "
             "pass --force to start again or choose another --out",
         )
+    check_same_data(layout.out, earlier_data, data)
+    return dict(earlier_data.get("images") or {})
 
 
 def build_trainer(options: EvaluationOptions, callbacks: list[Any]) -> Any:
@@ -154,26 +165,35 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
     import pytorch_lightning as pl
 
     from medxai.checkpoint import load_classifier
+    from medxai.data.index import check_records_readable
 
     options.validate()
     layout = RunLayout(options.out)
     loaded = load_classifier(options.checkpoint, map_location="cpu")
     target_class = loaded.explained_class(options.target)
     records = select_images(options.root, options.split, options.body_parts, options.limit)
+    check_records_readable(records)  # an unreadable image stops the run before anything is written
     fingerprint = options.fingerprint(loaded.input_size)
-    if layout.out.exists() and not layout.out.is_dir():
-        raise OutputError(layout.out, "exists and is not a folder")
+    data = data_entry(
+        options.root,
+        image_digests(records, options.root, localisation="localisation" in options.metrics),
+    )
+    # OUT is written into (and cleared of a run's files by --force): it must be a
+    # folder made by medxai evaluate, or empty, or new.
+    check_replaceable(layout.out.resolve(), layout.run_json.name)
     check_writable_parent(layout.run_json)  # creates OUT; writes nothing in it
     if options.force:
         done: set[tuple[str, str]] = set()
     else:
-        check_resumable(layout, fingerprint)
+        earlier_images = check_resumable(layout, fingerprint, data)
+        data["images"] = dict(sorted({**earlier_images, **data["images"]}.items()))
         done = done_keys(read_shards(shard_paths(layout.shards)))
     work = pending_work(records, options.root, options.methods, done)
     wanted = [(image_key(r.path, options.root), m) for m in options.methods for r in records]
     skipped = len(wanted) - sum(len(item.methods) for item in work)
     run_info = {
         "fingerprint": fingerprint,
+        "data": data,
         "settings": options.describe(),
         "checkpoint": {"arch": loaded.arch, "input_size": loaded.input_size},
     }
