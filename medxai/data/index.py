@@ -385,6 +385,28 @@ def decode_problem(path: Path, root: Path | None = None) -> str | None:
     return None
 
 
+def check_records_readable(
+    records: Iterable[ImageRecord], workers: int | None = None
+) -> None:
+    """Refuse records whose files fail the ``"header"`` check, before any work starts.
+
+    Raises :class:`~medxai.errors.InputError` naming the first such file, its problem,
+    and how many more there are (``medxai data check`` lists them all).
+    """
+    records = list(records)
+    threads = max(1, workers or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(lambda r: header_problem(r.path, r.root), records))
+    bad = [(r.path, problem) for r, problem in zip(records, results) if problem is not None]
+    if bad:
+        path, problem = bad[0]
+        more = (
+            f" ({len(bad) - 1} more unreadable image(s); medxai data check lists them)"
+            if len(bad) > 1 else ""
+        )
+        raise InputError(path, problem + more)
+
+
 def _drop_unreadable(
     root: Path, images: list[ImageParts], mode: str, workers: int | None, problems: list[Problem]
 ) -> list[ImageParts]:

@@ -181,22 +181,22 @@ def _limit_memory(extra: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _serve(conn: Any) -> None:
+def serve(read_fd: int, write_fd: int) -> None:
     """The worker's loop: run ``(function, args, memory)`` tasks until the pipe closes.
 
     Each answer is ``("ok", result, warnings)`` or ``("error", InputError or text,
-    warnings)``. Native decoders' own messages on stderr are silenced: the answer
-    carries the reason.
+    warnings)``. The worker's stderr is discarded (native decoders print there); the
+    answer carries the reason.
     """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    conn.send(("ready", None, []))
+    from multiprocessing.connection import Connection
+
+    tasks, answers = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    answers.send(("ready", None, []))
     while True:
         try:
-            task = conn.recv()
+            function, args, memory = tasks.recv()
         except (EOFError, OSError):
             return
-        function, args, memory = task
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _limit_memory(memory)
@@ -206,45 +206,81 @@ def _serve(conn: Any) -> None:
                 answer = ("error", exc)
             except MemoryError:
                 answer = ("error", "memory")
+            except (KeyboardInterrupt, SystemExit):
+                return
             except BaseException as exc:  # every failure, panics included
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    return
                 answer = ("error", describe(exc))
             finally:
                 _limit_memory(None)
         notes = [str(w.message) for w in caught]
         try:
-            conn.send((*answer, notes))
-        except Exception as exc:  # e.g. a result too large to send
-            conn.send(("error", f"cannot return the result ({describe(exc)})", notes))
+            answers.send((*answer, notes))
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            answers.send(("error", f"cannot return the result ({describe(exc)})", notes))
 
 
 class _Worker:
-    """One spawned worker process and its pipe."""
+    """One worker process (a fresh interpreter) and its two pipes.
+
+    Started with :mod:`subprocess`, not :mod:`multiprocessing`, so that the caller's
+    main script is never imported again in the worker.
+    """
 
     def __init__(self) -> None:
-        import multiprocessing
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
 
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True)
-        self.process.start()
+        task_read, task_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
+        code = f"from medxai.io.decode import serve; serve({task_read}, {answer_write})"
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                pass_fds=(task_read, answer_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            os.close(task_read)
+            os.close(answer_write)
         self.owner = os.getpid()
-        child.close()
-        if not self.conn.poll(WORKER_START_SECONDS):
+        self.tasks = Connection(task_write, readable=False)
+        self.answers = Connection(answer_read, writable=False)
+        if not self.answers.poll(WORKER_START_SECONDS):
             self.stop()
-            raise RuntimeError("the decoding worker did not start")
-        self.conn.recv()
+            raise OSError(f"no answer within {WORKER_START_SECONDS:.0f} s")
+        self.answers.recv()
 
     def usable(self) -> bool:
         """Alive, and started by this process (a forked child starts its own)."""
-        return self.owner == os.getpid() and self.process.is_alive()
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def how_it_died(self) -> str:
+        try:
+            code = self.process.wait(5)
+        except Exception:  # still running: it stopped answering
+            return "no answer"
+        if code < 0:
+            import signal
+
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit status {code}"
 
     def stop(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        self.process.wait()
+        self.tasks.close()
+        self.answers.close()
 
 
 _lock = threading.Lock()
@@ -259,19 +295,6 @@ def _stop_worker() -> None:
 
 
 atexit.register(_stop_worker)
-
-
-def _how_it_died(process: Any) -> str:
-    process.join(5)
-    code = process.exitcode
-    if code is not None and code < 0:
-        import signal
-
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit status {code}"
 
 
 def isolated(
@@ -295,21 +318,24 @@ def isolated(
     seconds = time_limit(pixels)
     with _lock:
         if _worker is None or not _worker.usable():
-            if _worker is not None and _worker.owner == os.getpid():
-                _worker.stop()
-            _worker = _Worker()
+            _stop_worker()
+            try:
+                _worker = _Worker()
+            except (OSError, EOFError) as exc:
+                raise InputError(
+                    path, f"the {what} decoding worker could not start ({describe(exc)})"
+                ) from None
         worker = _worker
         try:
-            worker.conn.send((function, args, memory))
-            ready = worker.conn.poll(seconds)
-            if not ready:
+            worker.tasks.send((function, args, memory))
+            if not worker.answers.poll(seconds):
                 _stop_worker()
                 raise InputError(
                     path, f"decoding the {what} took longer than {seconds:.0f} s (stopped)"
                 )
-            status, value, notes = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            reason = _how_it_died(worker.process)
+            status, value, notes = worker.answers.recv()
+        except (EOFError, OSError):
+            reason = worker.how_it_died()
             _stop_worker()
             raise InputError(
                 path, f"the {what} decoder crashed ({reason}); the data may be damaged"

@@ -58,10 +58,11 @@ def _inside(target: Path, root: Path) -> bool:
 
 def checked_target(
     path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
-) -> Path:
-    """The real location of ``path`` once the access rule allows it (see the module notes).
+) -> tuple[Path, os.stat_result]:
+    """The real location of ``path`` and its status, once the access rule allows it.
 
-    ``root`` defaults to the file's own folder. Raises :class:`~medxai.errors.InputError`.
+    ``root`` defaults to the file's own folder. Raises :class:`~medxai.errors.InputError`
+    (see the module notes).
     """
     path = Path(path)
     base = Path(root) if root is not None else path.parent
@@ -73,6 +74,7 @@ def checked_target(
         raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
     try:
         target = path.resolve(strict=True)
+        status = os.stat(target)
     except RuntimeError:  # Python 3.11 reports a link loop this way
         raise InputError(path, "symbolic link loop") from None
     except FileNotFoundError:
@@ -80,8 +82,9 @@ def checked_target(
     except OSError as exc:
         loop = exc.errno == errno.ELOOP
         raise InputError(
-            path, "symbolic link loop" if loop else f"cannot resolve ({exc.strerror})"
+            path, "symbolic link loop" if loop else f"cannot read the file ({exc.strerror})"
         ) from None
+    _check_regular(path, status, link)
     try:
         real_root = base.resolve(strict=True)
     except (OSError, RuntimeError):
@@ -89,7 +92,7 @@ def checked_target(
     if not _inside(target, real_root):
         what = "symbolic link" if link else "file reached through a linked folder"
         raise InputError(path, f"{what} to a file outside {real_root} (refused)")
-    return target
+    return target, status
 
 
 def _check_regular(path: Path, status: os.stat_result, link: bool) -> None:
@@ -155,13 +158,8 @@ def open_input(
     for anything the rule refuses (see the module notes).
     """
     path = Path(path)
-    target = checked_target(path, root)
+    target, status = checked_target(path, root)
     link = path.is_symlink()
-    try:
-        status = os.stat(target)
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
-    _check_regular(path, status, link)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(target, flags)

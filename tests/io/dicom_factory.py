@@ -1,18 +1,26 @@
-"""Small DICOM files for tests, built with pydicom.
+"""Small DICOM files for tests, built with pydicom, and hostile image files.
 
 ``make_dicom(pixels, ...)`` returns a :class:`pydicom.Dataset`; ``write_dicom(path, ...)``
 writes one (optionally compressed: JPEG 2000 lossless or RLE) and returns the path.
 ``pixels`` is H×W (grey), F×H×W (multi-frame grey), H×W×3 or F×H×W×3 (RGB), of an
-unsigned or signed integer dtype.
+unsigned or signed integer dtype, or float32/float64 (Float / Double Float Pixel Data).
+
+Hostile files: ``png_header_only`` (a PNG announcing huge dimensions in a few bytes),
+``damage_rle`` (RLE segments rewritten after their header so that they overrun the
+frame, which makes pylibjpeg-rle's Rust decoder panic).
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_frames
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
     UID,
@@ -58,6 +66,7 @@ def make_dicom(
     rows, cols = arr.shape[-3:-1] if colour else arr.shape[-2:]
     bits_allocated = arr.dtype.itemsize * 8
     signed = np.issubdtype(arr.dtype, np.signedinteger)
+    floating = np.issubdtype(arr.dtype, np.floating)
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage if colour else CR_IMAGE_STORAGE
@@ -103,7 +112,12 @@ def make_dicom(
         ds.ImagerPixelSpacing = list(imager_pixel_spacing)
     if presentation_lut_shape is not None:
         ds.PresentationLUTShape = presentation_lut_shape
-    ds.PixelData = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"))).tobytes()
+    data = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"))).tobytes()
+    if floating:  # Float Pixel Data (32-bit) or Double Float Pixel Data (64-bit)
+        ds.PixelRepresentation = 0
+        setattr(ds, "FloatPixelData" if bits_allocated == 32 else "DoubleFloatPixelData", data)
+    else:
+        ds.PixelData = data
     return ds
 
 
@@ -116,4 +130,31 @@ def write_dicom(
         ds.compress(transfer_syntax)
     path = Path(path)
     ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header announces ``width × height`` but holds almost no data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def damage_rle(path: Path) -> Path:
+    """Rewrite every RLE segment of ``path``'s first frame, after the 64-byte RLE header,
+    with replicate runs (``0x81 v``: 128 copies of ``v``) that overrun the frame."""
+    raw = bytearray(path.read_bytes())
+    frame = next(generate_frames(pydicom.dcmread(path).PixelData))
+    start = bytes(raw).find(frame) + 64
+    end = start + len(frame) - 64
+    raw[start:end] = (b"\x81\x07" * len(frame))[: end - start]
+    path.write_bytes(bytes(raw))
     return path

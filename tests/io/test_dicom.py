@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import PATIENT, make_dicom, write_dicom
+from dicom_factory import PATIENT, damage_rle, make_dicom, write_dicom
 from pydicom.data import get_testdata_file
 from pydicom.pixels import apply_modality_lut, apply_windowing
-from pydicom.uid import JPEG2000Lossless, RLELossless
+from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
+import medxai.io.decode as decode_module
 import medxai.io.dicom as dicom_module
 from medxai.errors import InputError
-from medxai.io import MAX_PIXELS, load_radiograph
+from medxai.io import MAX_PIXELS, load_radiograph, scan_study
+from medxai.io.decode import isolated
 from medxai.io.dicom_display import window
 
 RAMP = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)  # 0..4095: all 12-bit values
@@ -325,3 +330,77 @@ def test_pydicom_bad_files():
         load_radiograph(get_testdata_file("MR_truncated.dcm"))
     with pytest.raises(InputError, match="no pixel data"):
         load_radiograph(get_testdata_file("rtplan.dcm"))
+
+
+# --- hostile files: the decoding boundary and its worker ---------------------------------
+
+
+def test_damaged_rle_is_skipped_and_the_study_is_read(tmp_path):
+    # pylibjpeg-rle panics (pyo3 PanicException, a BaseException) on overrunning segments
+    good = write_dicom(tmp_path / "a.dcm", RAMP, bits_stored=12)
+    bad = damage_rle(
+        write_dicom(tmp_path / "b.dcm", RAMP, transfer_syntax=RLELossless, bits_stored=12)
+    )
+    with pytest.raises(InputError) as info:
+        load_radiograph(bad)
+    assert str(info.value).startswith(
+        f"{bad}: unreadable RLE Lossless pixel data (PanicException: index out of bounds"
+    )
+    scan = scan_study(tmp_path)
+    assert [image.source for image in scan.images] == [good]
+    assert [(path, problem.split(" (")[0]) for path, problem in scan.skipped] == [
+        (bad, "unreadable RLE Lossless pixel data")
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_pixel_data_is_shown(tmp_path, dtype):
+    values = np.linspace(-2.5, 7.5, 48, dtype=dtype).reshape(6, 8)
+    values[0, 0] = np.nan
+    values[5, 7] = np.inf
+    path = write_dicom(tmp_path / "map.dcm", values, modality="MR")
+    ds = pydicom.dcmread(path)
+    assert "PixelData" not in ds and ds.BitsAllocated == 8 * np.dtype(dtype).itemsize
+    image = one(path)
+    finite = np.isfinite(values)
+    lo, hi = values[finite].min(), values[finite].max()
+    expected = np.where(finite, (values - lo) / (hi - lo), 0.0)  # min–max; non-finite black
+    np.testing.assert_allclose(image.pixels, expected.astype(np.float32), atol=1e-6)
+    assert "2 pixel value(s) are not finite (NaN or infinite) and are shown black" in image.warnings
+
+
+def test_all_nan_float_pixel_data_is_refused(tmp_path):
+    path = write_dicom(tmp_path / "nan.dcm", np.full((4, 4), np.nan, dtype=np.float32))
+    with pytest.raises(InputError, match=r"nan\.dcm: cannot display .*no pixel value is finite"):
+        load_radiograph(path)
+
+
+def test_deflated_data_set_is_refused_beyond_the_input_limit(tmp_path, monkeypatch):
+    ds = make_dicom(np.zeros((200, 200), dtype=np.uint16))  # 80 kB that deflate to ~100 B
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = tmp_path / "deflated.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert path.stat().st_size < 2_000
+    assert one(path).pixels.shape == (200, 200)  # within the limit: read as usual
+    monkeypatch.setattr(dicom_module, "MAX_INPUT_BYTES", 50_000)
+    with pytest.raises(InputError, match=r"deflated\.dcm: the deflated data set inflates beyond"):
+        load_radiograph(path)
+
+
+@pytest.mark.slow
+def test_worker_survives_crash_hang_and_memory_blowup(tmp_path, monkeypatch):
+    # Functions are pickled by name, so standard ones stand in for a misbehaving decoder.
+    path = tmp_path / "x.dcm"
+    limit = {"pixels": 1, "memory": 64 * 2**20}
+    crashed = r"x\.dcm: the test data decoder crashed \(killed by SIGABRT\)"
+    with pytest.raises(InputError, match=crashed):
+        isolated(path, "test data", os.abort, **limit)
+    with pytest.raises(InputError, match=r"x\.dcm: decoding the test data needed more than 64 MiB"):
+        isolated(path, "test data", bytearray, 2**32, **limit)
+    monkeypatch.setattr(decode_module, "DECODE_SECONDS", 0.5)
+    with pytest.raises(InputError, match=r"x\.dcm: decoding the test data took longer than 1 s"):
+        isolated(path, "test data", time.sleep, 60, **limit)
+    # and the next file decodes in a fresh worker, its warnings passed on
+    with pytest.warns(UserWarning, match="from the worker"):
+        assert isolated(path, "test data", warnings.warn, "from the worker", **limit) is None
+    assert isolated(path, "test data", divmod, 7, 2, **limit) == (3, 1)

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from dicom_factory import write_dicom
+from dicom_factory import png_header_only, write_dicom
 from PIL import Image
 
 from medxai.errors import InputError
 from medxai.io import MAX_PIXELS, load_radiograph, scan_study
+from medxai.io.files import open_input
 from medxai.io.images import natural_key
 
 
 def save_png(path: Path, array: np.ndarray) -> Path:
     Image.fromarray(array).save(path)
-    return path
-
-
-def png_header_only(path: Path, width: int, height: int) -> Path:
-    """A PNG whose header announces ``width × height`` but holds almost no data."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 16)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
     return path
 
 
@@ -117,7 +98,7 @@ def test_not_an_image(tmp_path):
     fake.write_text("hello")
     with pytest.raises(InputError, match=r"fake\.png: not a readable PNG image"):
         load_radiograph(fake)
-    with pytest.raises(InputError, match="missing.png: file not found"):
+    with pytest.raises(InputError, match=r"missing\.png: file not found"):
         load_radiograph(tmp_path / "missing.png")
 
 
@@ -182,3 +163,86 @@ def test_scan_study_warns_about_mixed_studies(tmp_path):
     scan = scan_study(tmp_path)
     assert scan.study_uid is None
     assert any("2 DICOM studies" in w for w in scan.warnings)
+
+
+# ---------------------------------------------------------------------------- hostile folders
+
+
+def _good_study(folder: Path) -> Path:
+    folder.mkdir()
+    save_png(folder / "image1.png", np.full((8, 8), 100, dtype=np.uint8))
+    return folder
+
+
+def test_symlink_loop_is_skipped_and_the_study_is_read(tmp_path):
+    study = _good_study(tmp_path / "study")
+    (study / "loop1.dcm").symlink_to("loop2.dcm")
+    (study / "loop2.dcm").symlink_to("loop1.dcm")
+    scan = scan_study(study)
+    assert [i.name for i in scan.images] == ["image1.png"]
+    assert scan.skipped == [
+        (study / "loop1.dcm", "symbolic link loop"),
+        (study / "loop2.dcm", "symbolic link loop"),
+    ]
+
+
+def test_symlink_to_a_device_is_refused_without_reading(tmp_path):
+    study = _good_study(tmp_path / "study")
+    (study / "image.dcm").symlink_to("/dev/zero")  # pydicom would read zeros for ever
+    (study / "image2.png").symlink_to("/dev/zero")
+    scan = scan_study(study)
+    assert [i.name for i in scan.images] == ["image1.png"]
+    reason = "symbolic link to a character device, not a regular file (refused)"
+    assert scan.skipped == [(study / "image2.png", reason), (study / "image.dcm", reason)]
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    study = _good_study(tmp_path / "study")
+    os.mkfifo(study / "image3.png")  # opening it for reading would wait for a writer
+    scan = scan_study(study)
+    assert scan.skipped == [
+        (study / "image3.png", "a named pipe (FIFO), not a regular file (refused)")
+    ]
+
+
+def test_symlinks_are_followed_only_inside_the_study(tmp_path):
+    study = _good_study(tmp_path / "study")
+    outside = save_png(tmp_path / "elsewhere.png", np.full((4, 4), 9, dtype=np.uint8))
+    (study / "image2.png").symlink_to(outside)
+    (study / "image3.png").symlink_to("image1.png")  # inside: read like the file itself
+    (study / "image4.png").symlink_to("gone.png")
+    scan = scan_study(study)
+    assert [i.name for i in scan.images] == ["image1.png", "image3.png"]
+    skipped = dict(scan.skipped)
+    assert skipped[study / "image2.png"] == (
+        f"symbolic link to a file outside {study.resolve()} (refused)"
+    )
+    assert skipped[study / "image4.png"] == "dangling symbolic link (its target does not exist)"
+    # a file on its own is read with its own folder as the root
+    with pytest.raises(InputError, match=r"image2\.png: symbolic link to a file outside"):
+        load_radiograph(study / "image2.png")
+    (image,) = load_radiograph(study / "image2.png", root=tmp_path)
+    assert image.pixels.shape == (4, 4)
+
+
+def test_reads_stop_at_the_size_measured_when_opened(tmp_path):
+    path = tmp_path / "grows.bin"
+    path.write_bytes(b"0123456789")
+    with open_input(path) as handle:
+        with open(path, "ab") as writer:
+            writer.write(b"more bytes written while the file is read")
+        assert handle.read() == b"0123456789"
+        handle.seek(4)
+        assert handle.read(3) == b"456"
+
+
+def test_a_400_megapixel_png_in_a_study_is_skipped(tmp_path):
+    study = _good_study(tmp_path / "study")
+    png_header_only(study / "image2.png", 20_000, 20_000)
+    scan = scan_study(study)
+    assert [i.name for i in scan.images] == ["image1.png"]
+    assert scan.skipped == [(
+        study / "image2.png",
+        "image of 400,000,000 pixels exceeds the 100,000,000-pixel limit "
+        "(possible decompression bomb)",
+    )]
