@@ -122,10 +122,18 @@ def _record(root: Path, parts: ImageParts) -> ImageRecord:
 # ---------------------------------------------------------------------------- the root
 
 
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether ``entry`` is a folder or a link to one (a link loop is neither)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def _subdirs(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
-            return [e for e in entries if not e.name.startswith(".") and e.is_dir()]
+            return [e for e in entries if not e.name.startswith(".") and _is_dir(e)]
     except PermissionError as exc:
         raise InputError(folder, "permission denied") from exc
 
@@ -196,13 +204,13 @@ def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, Im
     if not split_dir.is_dir():
         return found
     for body_part in _listing(root, str(split_dir), problems):
-        if not BODY_PART_RE.fullmatch(body_part.name) or not body_part.is_dir():
+        if not BODY_PART_RE.fullmatch(body_part.name) or not _is_dir(body_part):
             continue
         for patient in _listing(root, body_part.path, problems):
-            if not PATIENT_RE.fullmatch(patient.name) or not patient.is_dir():
+            if not PATIENT_RE.fullmatch(patient.name) or not _is_dir(patient):
                 continue
             for study in _listing(root, patient.path, problems):
-                if not study.is_dir():
+                if not _is_dir(study):
                     continue
                 if not STUDY_RE.fullmatch(study.name):
                     if study.name.startswith("study"):
@@ -213,7 +221,7 @@ def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, Im
                     continue
                 parts = StudyParts(split, body_part.name, patient.name, study.name)
                 for entry in _listing(root, study.path, problems):
-                    if IMAGE_RE.fullmatch(entry.name) and (entry.is_file() or entry.is_symlink()):
+                    if IMAGE_RE.fullmatch(entry.name) and (entry.is_symlink() or entry.is_file()):
                         image = ImageParts(parts, entry.name)
                         found[image.rel] = image
     return found

@@ -13,16 +13,17 @@ import pytest
 from medxai.cli import main
 
 
-def _load_tree_factory():
-    path = Path(__file__).parents[1] / "data" / "mura_tree.py"
-    spec = importlib.util.spec_from_file_location("mura_tree_for_cli", path)
+def _load_test_module(relative: str, name: str):
+    path = Path(__file__).parents[1] / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
-mt = _load_tree_factory()
+mt = _load_test_module("data/mura_tree.py", "mura_tree_for_cli")
+hostile = _load_test_module("io/dicom_factory.py", "dicom_factory_for_cli")
 
 CORRUPT = "train/XR_WRIST/patient00002/study1_negative/image5.png"
 MISSING = "train/XR_HAND/patient00001/study1_negative/image2.png"
@@ -104,3 +105,31 @@ def test_subprocess_end_to_end(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"splits": mt.EXPECTED_COUNTS, "problems": []}
+
+
+@pytest.mark.parametrize("mode", ["header", "full"])
+def test_hostile_images_are_problems_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    root = mt.build_tree(tmp_path / "copy")
+    bomb = "train/XR_WRIST/patient00002/study1_negative/image3.png"
+    loop = "train/XR_WRIST/patient00002/study1_negative/image4.png"
+    device = "valid/XR_HAND/patient11186/study1_negative/image1.png"
+    hostile.png_header_only(root / bomb, 20_000, 20_000)  # 400 MP announced in 80 bytes
+    (root / loop).unlink()
+    (root / loop).symlink_to(root / loop)
+    (root / device).unlink()
+    (root / device).symlink_to("/dev/zero")
+    assert main(["data", "check", str(root), "--decode", mode, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert json.loads(out)["problems"] == [
+        {"path": bomb, "problem": (
+            "image of 400,000,000 pixels exceeds the 100,000,000-pixel limit "
+            "(possible decompression bomb)"
+        )},
+        {"path": loop, "problem": "symbolic link loop"},
+        {"path": device, "problem": (
+            "symbolic link to a character device, not a regular file (refused)"
+        )},
+    ]  # fmt: skip
