@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Generate phantom radiographs, train the demo configuration "
             "(configs/demo_phantoms.yaml) on the CPU, and write a review report on one "
-            "abnormal, annotated validation study. Prints the path of report.html."
+            "abnormal, annotated validation study. Phantoms and model are reused from DIR "
+            "when their settings are unchanged. Prints the path of report.html."
         ),
     )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
