@@ -57,7 +57,6 @@ BROWSER_FLAGS = (
     "--disable-sync",
     "--disable-extensions",
     "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--no-pdf-header-footer",
 )
 #: Seconds a print may take before the browser is stopped and the report fails.
 PRINT_TIMEOUT_S = 120.0
@@ -105,6 +104,7 @@ def render_pdf(html: str, browser: Path, timeout_s: float = PRINT_TIMEOUT_S) -> 
             str(browser),
             *BROWSER_FLAGS,
             f"--user-data-dir={tmp / 'profile'}",
+            "--no-pdf-header-footer",  # no date, title or URL printed in the margins
             f"--print-to-pdf={pdf}",
             page.as_uri(),
         ]

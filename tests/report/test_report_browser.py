@@ -20,20 +20,11 @@ from PIL import Image
 from report_helpers import load_dicom_factory
 
 from medxai.cli import main
+from medxai.report.render_pdf import BROWSER_FLAGS, find_browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROME_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,2400",
-)
+#: The flags that print report.pdf, and a window tall enough for the summary.
+CHROME_FLAGS = (*BROWSER_FLAGS, "--window-size=1280,2400")
 PATIENT_NAME = "<script>alert(1)</script>"
 FOLDER_NAME = "study<script>alert(2)"
 
@@ -84,9 +75,23 @@ def test_markup_is_escaped_in_the_html(escaped_report: Path) -> None:
     assert summary["study"]["identifiers"]["PatientID"] == "PID-0001"
 
 
+def test_markup_is_plain_text_in_the_pdf(escaped_report: Path) -> None:
+    """The printed report shows the hostile strings as text, like the page."""
+    pypdf = pytest.importorskip("pypdf")
+    pdf = escaped_report / "report.pdf"
+    if find_browser() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required when CI is set")
+        pytest.skip("printing report.pdf needs Chromium")
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert PATIENT_NAME in text and FOLDER_NAME in text
+
+
 def chromium():
     """A headless Chromium driver, or skip (fail under CI) when it is not installed."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    browser = find_browser()
+    missing = [] if browser else ["Chromium"]
+    missing += [str(CHROMEDRIVER)] if not CHROMEDRIVER.exists() else []
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -98,7 +103,7 @@ def chromium():
             pytest.fail(f"{reason} (required when CI is set)")
         pytest.skip(reason)
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = str(browser)
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
