@@ -3,7 +3,9 @@
 ::
 
     OUT/
-      run.json            settings that change the numbers (checked on resume) + the rest
+      run.json            settings that change the numbers and the data read (both checked
+                          on resume: medxai.evaluate.provenance) + the rest; marks OUT as
+                          an evaluation's folder
       shards/rank{r}.csv  rows finished by rank r, appended and fsync'd batch by batch
       curves/rank{r}.csv  insertion/deletion curves of those rows, same discipline
       per_image.csv       merged rows (written at the end, atomically)
