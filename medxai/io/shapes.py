@@ -44,6 +44,9 @@ import numpy as np
 
 #: Number of points on an ellipse outline (the first point is repeated at the end).
 ELLIPSE_OUTLINE_POINTS = 72
+_TURN = np.linspace(0.0, 2.0 * math.pi, ELLIPSE_OUTLINE_POINTS + 1)
+#: ``(cos t, sin t)`` at the outline points of an ellipse.
+_CIRCLE = np.stack([np.cos(_TURN), np.sin(_TURN)], axis=1)
 #: Shapes rasterised together in one batch of array operations.
 SHAPES_PER_BATCH = 256
 #: Most runs or polygon edge crossings held in memory at once (8 bytes each, a few arrays).
@@ -167,12 +170,11 @@ class Ellipse:
 
     def outline(self) -> np.ndarray:
         """Closed ring of (x, y) points on the ellipse (first point repeated last)."""
-        t = np.linspace(0.0, 2.0 * math.pi, ELLIPSE_OUTLINE_POINTS + 1)
-        u, v = self.axes()
-        ca, sa = self.rx * np.cos(t), self.ry * np.sin(t)
-        x = self.cx + ca * u[0] + sa * v[0]
-        y = self.cy + ca * u[1] + sa * v[1]
-        ring = np.stack([x, y], axis=1)
+        ux, uy, vx, vy = _axes(self.angle)
+        ca, sa = self.rx * _CIRCLE[:, 0], self.ry * _CIRCLE[:, 1]
+        ring = np.empty((_CIRCLE.shape[0], 2))
+        ring[:, 0] = self.cx + ca * ux + sa * vx
+        ring[:, 1] = self.cy + ca * uy + sa * vy
         ring[-1] = ring[0]
         return ring
 

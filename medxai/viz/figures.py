@@ -7,7 +7,8 @@
   of each overlay side by side, and a millimetre scale bar when the spacing is known.
 
 Figures are plain :class:`matplotlib.figure.Figure` objects (no pyplot state);
-:func:`figure_png` renders one to PNG bytes.
+:func:`figure_png` renders one to PNG bytes. Both are built and rendered on the plain-text
+path of :mod:`medxai.viz.text`, so image names and annotation labels are drawn as written.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from matplotlib.lines import Line2D
 from matplotlib.path import Path
 from skimage.transform import resize
 
-from medxai.viz.outlines import LabelStyle, Outlined, draw_outlines, legend_handles
+from medxai.viz.outlines import LabelStyle, Outlined, draw_joined, joined_outlines, legend_handles
 from medxai.viz.overlay import SALIENCY_CMAP, overlay, saliency_colormap
 from medxai.viz.regions import Region
 from medxai.viz.scalebar import draw_scale_bar
+from medxai.viz.text import plain_text, short
 
 #: Longest side, in pixels, of an image as drawn in a figure (larger ones are downsampled).
 DISPLAY_MAX_PX = 900
@@ -58,6 +60,7 @@ class ImagePanels:
     caption: str = ""
 
 
+@plain_text()
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     """Render ``fig`` to PNG bytes (the only metadata is ``Software: medxai``)."""
     FigureCanvasAgg(fig)
@@ -192,10 +195,10 @@ def label_regions(ax: Axes, regions: Sequence[Region]) -> None:
             ha="left",
             path_effects=halo,
             zorder=6,
-            parse_math=False,
         )
 
 
+@plain_text()
 def overview_figure(panels: ImagePanels) -> Figure:
     """Original | one overlay per method, with outlines, region boxes, colourbar, legend."""
     h, w = panels.image.shape
@@ -206,21 +209,21 @@ def overview_figure(panels: ImagePanels) -> Figure:
     axes = []
     titles = ["Original", *panels.maps]
     arrays = panel_arrays(panels, (0, 0, h, w), DISPLAY_MAX_PX)
+    outlines = joined_outlines(panels.shapes)
     for i, (title, array) in enumerate(zip(titles, arrays)):
         ax = fig.add_subplot(grid[0, i])
         axes.append(ax)
         show(ax, array, (0, 0, h, w))
-        ax.set_title(title, fontsize=10, parse_math=False)
-        draw_outlines(ax, panels.shapes, panels.styles)
+        ax.set_title(short(title), fontsize=10)
+        draw_joined(ax, outlines, panels.styles)
         if i > 0:
             label_regions(ax, panels.regions)
         if panels.spacing_mm is not None:
             draw_scale_bar(ax, panels.spacing_mm[1], w, h)
     add_colorbar(fig, axes)
     fig.suptitle(
-        panels.name + (f" — {panels.caption}" if panels.caption else ""),
+        short(panels.name, 80) + (f" — {panels.caption}" if panels.caption else ""),
         fontsize=11,
-        parse_math=False,
     )
     add_legend(fig, panels, with_regions=bool(panels.regions))
     return fig
@@ -255,6 +258,7 @@ def add_legend(fig: Figure, panels: ImagePanels, with_regions: bool) -> None:
     )
 
 
+@plain_text()
 def zoom_figure(panels: ImagePanels) -> Figure | None:
     """One row per salient region: original | overlays, cropped; ``None`` if no region."""
     if not panels.regions:
@@ -265,6 +269,7 @@ def zoom_figure(panels: ImagePanels) -> Figure | None:
     grid = fig.add_gridspec(rows, n)
     axes = []
     titles = ["Original", *panels.maps]
+    outlines = joined_outlines(panels.shapes)
     for row, region in enumerate(panels.regions):
         r0, c0, r1, c1 = region.box
         arrays = panel_arrays(panels, region.box, ZOOM_MAX_PX)
@@ -272,18 +277,16 @@ def zoom_figure(panels: ImagePanels) -> Figure | None:
             ax = fig.add_subplot(grid[row, col])
             axes.append(ax)
             show(ax, array, region.box)
-            draw_outlines(ax, panels.shapes, panels.styles)
+            draw_joined(ax, outlines, panels.styles)
             if panels.spacing_mm is not None:
                 draw_scale_bar(ax, panels.spacing_mm[1], c1 - c0, r1 - r0, origin=(c0, r0))
             if row == 0:
-                ax.set_title(title, fontsize=10, parse_math=False)
+                ax.set_title(short(title), fontsize=10)
             if col == 0:
                 ax.set_ylabel(
-                    f"Region {region.rank}\n{region.mass_share:.0%} of saliency",
-                    fontsize=8,
-                    parse_math=False,
+                    f"Region {region.rank}\n{region.mass_share:.0%} of saliency", fontsize=8
                 )
     add_colorbar(fig, axes)
-    fig.suptitle(f"{panels.name} — zoomed salient regions", fontsize=11, parse_math=False)
+    fig.suptitle(f"{short(panels.name, 80)} — zoomed salient regions", fontsize=11)
     add_legend(fig, panels, with_regions=False)
     return fig

@@ -16,6 +16,8 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from medxai.viz.text import short
+
 
 class Outlined(Protocol):
     """What an annotation shape must offer to be drawn."""
@@ -83,24 +85,57 @@ def draw_outlines(
     linewidth: float = 1.6,
 ) -> None:
     """Draw every shape's outline on ``ax`` in image pixel coordinates (x right, y down)."""
+    draw_joined(ax, joined_outlines(shapes), styles, linewidth)
+
+
+def joined_outlines(shapes: Sequence[Outlined]) -> dict[str, np.ndarray]:
+    """Per label, the closed outlines of its shapes joined into one ``N×2`` polyline,
+    broken by a NaN row between shapes (so thousands of shapes cost one line per label
+    to draw; compute once per figure, draw on every panel with :func:`draw_joined`)."""
+    rings: dict[str, list[np.ndarray]] = {}
     for shape in shapes:
-        style = styles.get(shape.label) or label_styles([shape.label])[shape.label]
         pts = closed(shape.outline())
-        if len(pts) == 0:
-            continue
-        ax.plot(pts[:, 0], pts[:, 1], zorder=4, **style.line_kwargs(linewidth))
+        if len(pts):
+            rings.setdefault(shape.label, []).extend((pts, _BREAK))
+    return {label: np.concatenate(parts[:-1]) for label, parts in rings.items()}
+
+
+def draw_joined(
+    ax: Axes, outlines: dict[str, np.ndarray], styles: dict[str, LabelStyle], linewidth: float = 1.6
+) -> None:
+    """Draw :func:`joined_outlines` on ``ax``, one line per label in the label's style."""
+    for label, joined in outlines.items():
+        style = styles.get(label) or label_styles([label])[label]
+        ax.plot(joined[:, 0], joined[:, 1], zorder=4, **style.line_kwargs(linewidth))
+
+
+#: Where a joined outline is broken between two shapes.
+_BREAK = np.full((1, 2), np.nan)
+#: Most labels listed in a legend; the others are counted in one last entry.
+LEGEND_MAX_LABELS = 12
+#: Longest label shown in a legend, in characters (longer ones are cut with "…").
+LEGEND_LABEL_CHARS = 60
 
 
 def legend_handles(styles: dict[str, LabelStyle], linewidth: float = 1.6) -> list[Line2D]:
-    """Legend entries, one per label: ``"<label> (<line style>)"``."""
-    handles = []
-    for style in styles.values():
+    """Legend entries, one per label: ``"<label> (<line style>)"``.
+
+    At most :data:`LEGEND_MAX_LABELS` labels are listed, each cut to
+    :data:`LEGEND_LABEL_CHARS` characters; one more entry counts the labels left out.
+    """
+    shown = list(styles.values())[:LEGEND_MAX_LABELS]
+    handles = [
+        Line2D(
+            [],
+            [],
+            label=f"{short(style.label, LEGEND_LABEL_CHARS)} ({style.dash_name})",
+            **style.line_kwargs(linewidth),
+        )
+        for style in shown
+    ]
+    if len(styles) > len(shown):
+        more = len(styles) - len(shown)
         handles.append(
-            Line2D(
-                [],
-                [],
-                label=f"{style.label} ({style.dash_name})",
-                **style.line_kwargs(linewidth),
-            )
+            Line2D([], [], linestyle="none", label=f"… and {more} more label{'s' * (more > 1)}")
         )
     return handles

@@ -69,6 +69,5 @@ def draw_scale_bar(
         va="bottom",
         path_effects=halo,
         zorder=6,
-        parse_math=False,
     )
     return mm
