@@ -4,12 +4,14 @@ The PDF is the HTML page printed through its ``@media print`` stylesheet, so the
 cannot drift apart: there is one layout, in ``templates/report.html``.
 
 Why Chromium rather than a Python HTML-to-PDF library (WeasyPrint was measured on the
-same three-image report, on a 2-core CPU):
+same three-image report, on an idle 2-core CPU):
 
 - *Output*: Chromium is the engine the report is checked in (the browser test) and the
-  one most readers open it with, so the PDF is what they see on screen, CSS grid and
-  all. WeasyPrint 70 stacked the report's summary cards (its grid support is partial)
-  and pushed the localisation table off the first page.
+  one most readers open it with, so the PDF shows what they see on screen, whatever
+  later changes the page gets. WeasyPrint 70 implements a subset of
+  CSS: it ignores the page's ``repeat(auto-fit, …)`` grid (the summary cards came out
+  stacked, pushing the localisation table to page 2) and printed the same as Chromium
+  only once the print stylesheet fixed three columns.
 - *Install*: Chromium adds no Python dependency; it is an optional system program
   (≈290 MB, already needed for the browser test). WeasyPrint is ≈18 MB of Python
   packages and also needs the Pango system library, which pip cannot install.
