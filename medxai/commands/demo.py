@@ -131,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         ReportOptions(study=study, checkpoint=checkpoint, out=out / "report", device="cpu",
                       exact=True, force=True)
     )
+    for note in result.notes:
+        print(f"[demo] {note}", file=sys.stderr)
     print(f"[demo] done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     print(result.html)
     return 0
