@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from medxai.cams.presets import DEFAULT_BATCH_SIZE, DEFAULT_CHANNEL_BUDGET
+from medxai.pacs import cli as pacs_cli
 from medxai.report.options import DEVICES, TARGETS, ReportOptions
 
 
@@ -20,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "against them, and write report.html, report.pdf, summary.json and PNG figures."
         ),
     )
-    parser.add_argument("study", type=Path, metavar="STUDY_DIR", help="folder of PNG/JPEG/DICOM")
+    parser.add_argument(
+        "study", type=Path, nargs="?", metavar="STUDY_DIR", help="folder of PNG/JPEG/DICOM"
+    )
     parser.add_argument(
         "--checkpoint", type=Path, required=True, metavar="CKPT", help="checkpoint from train.py"
     )
@@ -76,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="include patient identifiers (name, ID, birth date); left out by default",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    pacs_cli.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -87,8 +91,9 @@ def run(args: argparse.Namespace) -> int:
     budget = args.channel_budget
     if (budget is not None and budget < 1) or args.batch_size < 1 or args.regions < 0:
         raise MedxaiError("--channel-budget and --batch-size must be ≥ 1, --regions ≥ 0")
+    pacs_cli.check_arguments(args)
     options = ReportOptions(
-        study=args.study,
+        study=args.study or Path(),  # --dicomweb: the retrieved study, below
         checkpoint=args.checkpoint,
         annotations=args.annotations,
         out=args.out,
@@ -101,8 +106,12 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         show_identifiers=args.show_identifiers,
         progress=not args.no_progress,
+        dicom=args.dicom,
     )
-    result = build_report(options)
+    if args.dicomweb:
+        result = pacs_cli.report_from_dicomweb(args, options, build_report)
+    else:
+        result = build_report(options)
     for note in result.notes:
         print(note, file=sys.stderr)
     print(f"{result.summary['verdict']['text']}: report written to {result.out}", file=sys.stderr)

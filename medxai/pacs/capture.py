@@ -68,4 +68,3 @@ def build_capture(
         reference.ReferencedFrameNumber = frame + 1
     capture.SourceImageSequence = [reference]
     return capture
-

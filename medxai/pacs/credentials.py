@@ -83,4 +83,3 @@ def credentials(url: str, environ: Mapping[str, str] | None = None) -> AuthBase 
         return HTTPBasicAuth(user, password)
     netrc = get_netrc_auth(url)
     return HTTPBasicAuth(*netrc) if netrc else None
-

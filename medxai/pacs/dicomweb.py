@@ -110,8 +110,9 @@ class DicomWebServer:
         with self._request(f"WADO-RS retrieval of instance {instance}"):
             return self.client.retrieve_instance(study, series, instance)
 
-    def store(self, datasets: Sequence[Dataset]) -> StoreResult:
-        """STOW-RS: store ``datasets``; returns what was stored and what failed.
+    def store(self, datasets: Sequence[Dataset], study: str | None = None) -> StoreResult:
+        """STOW-RS: store ``datasets`` (into ``study``: the server refuses instances of
+        another study); returns what was stored and what failed.
 
         A request that fails as a whole (unreachable, refused) raises an
         :class:`~medxai.errors.OutputError`; per-instance failures are returned.
@@ -119,9 +120,9 @@ class DicomWebServer:
         what = f"STOW-RS of {len(datasets)} instance(s)"
         try:
             with self._request(what, OutputError):
-                response = self.client.store_instances(list(datasets))
+                response = self.client.store_instances(list(datasets), study_instance_uid=study)
         except OutputError as exc:
-            # 409 Conflict: the server stored nothing and says why per instance
+            # 409 Conflict: some or all instances failed; the body says which
             response = _failure_response(exc.__context__)
             if response is None:
                 raise

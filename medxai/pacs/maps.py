@@ -182,8 +182,7 @@ def build_map(
         )
     else:
         raise ValueError(
-            f"{source.path.name}: no map object for a multi-frame source without patient "
-            "geometry"
+            f"{source.path.name}: no map object for a multi-frame source without patient geometry"
         )
     _type_2c(obj, source, kind)
     return obj

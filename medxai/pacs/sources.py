@@ -81,8 +81,9 @@ def read_header(path: Path) -> Dataset:
         header = pydicom.dcmread(path, stop_before_pixels=True)
     except InvalidDicomError:
         raise InputError(
-            path, "--dicom needs DICOM inputs; this file is not DICOM (PNG/JPEG cannot "
-            "carry the patient and study the DICOM outputs are filed under)"
+            path,
+            "--dicom needs DICOM inputs; this file is not DICOM (PNG/JPEG cannot "
+            "carry the patient and study the DICOM outputs are filed under)",
         ) from None
     except Exception as exc:  # pydicom raises many types for damaged headers
         raise InputError(path, f"cannot read the DICOM header ({exc})") from None
@@ -117,4 +118,3 @@ def read_sources(images: Sequence[Any]) -> list[SourceImage]:
     for source in sources.values():
         source.analysed.sort(key=lambda i: images[i].frame or 0)
     return list(sources.values())
-

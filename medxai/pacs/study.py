@@ -85,6 +85,9 @@ def retrieved_study(
         if not result.retrieved:
             where = f"series {series} of study {study}" if series else f"study {study}"
             raise InputError(
-                server.url, f"{where} holds no image instance to explain ({len(listed)} listed)"
+                server.url,
+                f"{where} holds no image instance to explain ({len(listed)} listed; "
+                + "; ".join(result.notes)
+                + ")",
             )
         yield result

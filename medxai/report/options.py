@@ -35,6 +35,8 @@ class ReportOptions:
         force: replace an existing report.
         show_identifiers: add patient identifiers (name, ID, birth date) to the report.
         progress: show progress bars on stderr.
+        dicom: also write DICOM objects into ``<out>/dicom/`` (map objects, Secondary
+            Captures, a Comprehensive SR; DICOM inputs only, see ``docs/pacs.md``).
     """
 
     study: Path
@@ -50,6 +52,7 @@ class ReportOptions:
     force: bool = False
     show_identifiers: bool = False
     progress: bool = True
+    dicom: bool = False
 
     def __post_init__(self) -> None:
         self.study = Path(self.study)
