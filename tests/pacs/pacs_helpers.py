@@ -1,0 +1,149 @@
+"""Helpers for the PACS tests: a CR study, dciodvfy, a real Orthanc server.
+
+External programs (Orthanc and its DICOMweb plugin, dciodvfy from dicom3tools) are
+Debian packages that ``.ci/run`` installs: a test that needs one is skipped with the
+reason when it is absent, except under CI (``CI`` set), where the absence fails it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import requests
+from pydicom.uid import generate_uid
+
+ORTHANC = Path("/usr/sbin/Orthanc")
+DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+H, W = 64, 48
+#: The annotated box of ``cr1.dcm`` (x0, y0, x1, y1).
+BOX = (18, 10, 30, 40)
+
+
+def require(paths: list[Path], what: str) -> None:
+    """Skip (fail under CI) unless every path exists."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        reason = f"{what} needs {', '.join(missing)} (Debian packages; .ci/run installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (required when CI is set)")
+        pytest.skip(reason)
+
+
+def dicom_factory() -> ModuleType:
+    """``tests/io/dicom_factory.py``, the shared DICOM fixture builder."""
+    path = Path(__file__).parents[1] / "io" / "dicom_factory.py"
+    spec = importlib.util.spec_from_file_location("medxai_tests_dicom_factory_pacs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_cr_study(folder: Path, study_uid: str | None = None) -> str:
+    """Two CR MONOCHROME1 images of one study (a bright "bone", dense = low stored value),
+    the first annotated; returns the Study Instance UID."""
+    factory = dicom_factory()
+    folder.mkdir(parents=True)
+    uid = study_uid or generate_uid()
+    cols = np.arange(W)[None, :]
+    stored = 3400 - 2800 * np.exp(-(((cols - W / 2) / 7) ** 2)) + np.zeros((H, 1))
+    stored = stored.astype(np.uint16)
+    common = {"photometric": "MONOCHROME1", "bits_stored": 12, "study_uid": uid}
+    factory.write_dicom(
+        folder / "cr1.dcm", stored, window=(2000, 3600), pixel_spacing=(0.2, 0.2), **common
+    )
+    factory.write_dicom(folder / "cr2.dcm", np.ascontiguousarray(stored[:, ::-1]), **common)
+    x0, y0, x1, y1 = BOX
+    box = {"shape": "box", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "label": "fracture"}
+    (folder / "annotations.json").write_text(json.dumps({"images": {"cr1.dcm": [box]}}))
+    return uid
+
+
+def dciodvfy_errors(path: Path) -> list[str]:
+    """dciodvfy's error lines for one file (skips, or fails under CI, without dciodvfy)."""
+    exe = shutil.which("dciodvfy")
+    require([Path(exe or "/usr/bin/dciodvfy")], "validation with dciodvfy")
+    run = subprocess.run([exe or "dciodvfy", str(path)], capture_output=True, text=True)
+    return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on (now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Orthanc:
+    """A running Orthanc with DICOMweb, authentication and one test user."""
+
+    url: str  # REST root
+    dicomweb: str  # DICOMweb service root
+    user: str
+    password: str
+    log: Path
+
+
+@contextlib.contextmanager
+def running_orthanc(folder: Path, startup_s: float = 30.0) -> Iterator[Orthanc]:
+    """Start Orthanc on a free loopback port with storage in ``folder``; stop it after."""
+    require([ORTHANC, DICOMWEB_PLUGIN], "the DICOMweb tests")
+    storage = folder / "storage"
+    storage.mkdir(parents=True)
+    port = free_port()
+    user, password = "medxai-test", secrets.token_urlsafe(16)
+    config = {
+        "Name": "medxai-test",
+        "StorageDirectory": str(storage),
+        "IndexDirectory": str(storage),
+        "HttpPort": port,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": True,
+        "RegisteredUsers": {user: password},
+        "DicomServerEnabled": False,
+        "Plugins": [str(DICOMWEB_PLUGIN)],
+        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+    }
+    (folder / "orthanc.json").write_text(json.dumps(config))
+    log = folder / "orthanc.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(ORTHANC), str(folder / "orthanc.json")], stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"Orthanc exited with {process.returncode}: {log.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{url}/system", auth=(user, password), timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Orthanc did not answer within {startup_s} s")
+            time.sleep(0.1)
+        yield Orthanc(url, f"{url}/dicom-web", user, password, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

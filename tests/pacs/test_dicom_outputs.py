@@ -1,0 +1,254 @@
+"""``medxai report STUDY_DIR --dicom``: map objects, Secondary Captures and a TID 1500 SR
+that dciodvfy accepts, that read back with pydicom and highdicom, and that reference
+their sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from pacs_helpers import H, W, dciodvfy_errors, dicom_factory, write_cr_study
+from pydicom.uid import generate_uid
+from report_runs import run_report
+
+from medxai.pacs.maps import (
+    MAX_FRACTIONAL_VALUE,
+    PARAMETRIC_MAP,
+    SEGMENTATION,
+    MapDescription,
+    build_map,
+    decoded_values,
+    map_object_kind,
+)
+from medxai.pacs.sources import SourceImage, read_header
+from medxai.pacs.sr import STUDY_GROUP, study_probability
+from medxai.pacs.uids import UID_ROOT, new_uid
+
+#: A value decoded from a FRACTIONAL Segmentation is within half a step of the map.
+FRACTIONAL_TOLERANCE = 0.5 / MAX_FRACTIONAL_VALUE + 1e-6
+
+
+@pytest.fixture(scope="module")
+def dicom_report(cr_study, tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
+    folder, _ = cr_study
+    out = tmp_path_factory.mktemp("dicom_report") / "report"
+    run = run_report(
+        [str(folder), "--checkpoint", str(tiny_checkpoint), "--out", str(out), "--dicom"]
+    )
+    assert run.code == 0, run.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    return out, summary, run.analyses[0]
+
+
+def read(out: Path, summary: dict, kind: str) -> list[tuple[dict, pydicom.Dataset]]:
+    return [(e, pydicom.dcmread(out / e["file"])) for e in summary["dicom"] if e["object"] == kind]
+
+
+def test_objects_written_and_valid(dicom_report, cr_study) -> None:
+    out, summary, _ = dicom_report
+    folder, study_uid = cr_study
+    kinds = [entry["object"] for entry in summary["dicom"]]
+    # 2 methods × 2 images, an overlay per image, one report
+    assert sorted(kinds) == sorted(
+        [SEGMENTATION] * 4 + ["secondary-capture"] * 2 + ["structured-report"]
+    )
+    assert sorted(p.name for p in (out / "dicom").iterdir()) == sorted(
+        Path(e["file"]).name for e in summary["dicom"]
+    )
+    source = pydicom.dcmread(folder / "cr1.dcm")
+    source_uids = {str(source.SeriesInstanceUID), str(source.SOPInstanceUID)}
+    series = set()
+    for entry in summary["dicom"]:
+        path = out / entry["file"]
+        assert dciodvfy_errors(path) == [], entry["file"]
+        ds = pydicom.dcmread(path)
+        # same study and patient, fresh UIDs under the documented root
+        assert ds.StudyInstanceUID == study_uid
+        assert (ds.PatientName, ds.PatientID) == (source.PatientName, source.PatientID)
+        assert ds.SOPInstanceUID.startswith(UID_ROOT) and ds.SeriesInstanceUID.startswith(UID_ROOT)
+        assert not {str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)} & source_uids
+        assert ds.Manufacturer == "medxai"
+        series.add((entry["object"], entry.get("method"), str(ds.SeriesInstanceUID)))
+    # one series per method's maps, one for the overlays, one for the report
+    assert len({uid for _, _, uid in series}) == 4
+
+
+def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_study) -> None:
+    out, summary, analysis = dicom_report
+    folder, _ = cr_study
+    maps = {(a.image.name, label): m for a in analysis.images for label, m in a.maps.items()}
+    sources = {
+        str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID): p.name
+        for p in folder.glob("*.dcm")
+    }
+    for entry, ds in read(out, summary, SEGMENTATION):
+        seg = hd.seg.Segmentation.from_dataset(ds)
+        assert seg.SegmentationType == "FRACTIONAL"
+        name = sources[entry["source"]]
+        referenced = ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
+        assert referenced.ReferencedSOPInstanceUID == entry["source"]
+        derivation = ds.PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0]
+        assert derivation.SourceImageSequence[0].ReferencedSOPInstanceUID == entry["source"]
+        values = decoded_values(ds)
+        expected = maps[(name, entry["method"])]
+        assert values.shape == (1, H, W)
+        np.testing.assert_allclose(values[0], expected, atol=FRACTIONAL_TOLERANCE)
+        assert expected.max() - expected.min() > 0.1  # a real map, not a constant
+        label = "PCAMPM_APPROX" if entry["method"] == "PCAM±" else "CAM"
+        assert ds.ContentLabel == label
+        assert ("approximate" in ds.ContentDescription) == (entry["method"] == "PCAM±")
+
+
+def test_secondary_captures_are_overlays(dicom_report) -> None:
+    out, summary, analysis = dicom_report
+    captures = read(out, summary, "secondary-capture")
+    assert len(captures) == len(analysis.images)
+    for (entry, ds), item in zip(captures, analysis.images, strict=True):
+        assert ds.BurnedInAnnotation == "YES" and ds.PhotometricInterpretation == "RGB"
+        assert ds.SourceImageSequence[0].ReferencedSOPInstanceUID == entry["source"]
+        rgb = ds.pixel_array.astype(np.float32) / 255.0
+        assert rgb.shape == (H, W, 3)
+        # where the map is 0 the overlay shows the radiograph unaltered (grey)
+        cold = item.maps["PCAM±"] < 1e-6
+        if cold.any():
+            np.testing.assert_allclose(rgb[cold][:, 0], item.image.pixels[cold], atol=1 / 255)
+
+
+def measurements(group: pydicom.Dataset) -> dict[tuple[str, str | None], float]:
+    """A measurement group's numbers: (code value, method code value or None) → value."""
+    found = {}
+    for item in group.ContentSequence:
+        if item.ValueType != "NUM":
+            continue
+        methods = [
+            c.ConceptCodeSequence[0].CodeValue
+            for c in item.get("ContentSequence", [])
+            if c.ValueType == "CODE" and c.ConceptNameCodeSequence[0].CodeValue == "370129005"
+        ]
+        key = (item.ConceptNameCodeSequence[0].CodeValue, methods[0] if methods else None)
+        found[key] = float(item.MeasuredValueSequence[0].NumericValue)
+    return found
+
+
+def test_structured_report(dicom_report) -> None:
+    out, summary, analysis = dicom_report
+    ((_, ds),) = read(out, summary, "structured-report")
+    hd.sr.ComprehensiveSR.from_dataset(ds)
+    assert ds.SOPClassUID == pydicom.uid.ComprehensiveSRStorage
+    assert study_probability(ds) == pytest.approx(summary["verdict"]["probability"], rel=1e-12)
+    text = ds.to_json()
+    sha = next(e["sha256"] for e in summary["inputs"] if e["role"] == "checkpoint")
+    assert f"checkpoint sha256 {sha}" in text and STUDY_GROUP in text
+    (container,) = [c for c in ds.ContentSequence if c.ValueType == "CONTAINER"]
+    groups = [g for g in container.ContentSequence if g.ValueType == "CONTAINER"]
+    assert len(groups) == len(analysis.images) + 1
+    # the annotated image: its probability, and the three localisation figures of both
+    # methods, each referencing the image
+    values = measurements(groups[0])
+    first = analysis.images[0]
+    assert values.pop(("122157", None)) == pytest.approx(first.probability, rel=1e-9)
+    codes = {"pointing_game": "PG", "relevance_mass": "RM", "iou_otsu": "IOU"}
+    methods = {"CAM": "CAM", "PCAM±": "PCAMPM"}
+    expected = {
+        (codes[key], methods[label]): float(value)
+        for label, row in first.metrics.items()
+        for key, value in row.items()
+    }
+    assert values == pytest.approx(expected, rel=1e-9)
+    source_uid = summary["dicom"][0]["source"]
+    for number in (c for c in groups[0].ContentSequence if c.ValueType == "NUM"):
+        (image,) = [c for c in number.ContentSequence if c.ValueType == "IMAGE"]
+        assert image.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == source_uid
+    # the second image is not annotated: its probability only
+    assert measurements(groups[1]) == {
+        ("122157", None): pytest.approx(analysis.images[1].probability, rel=1e-9)
+    }
+
+
+def test_png_inputs_with_dicom_fail_cleanly(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    from PIL import Image
+
+    study = tmp_path / "png_study"
+    study.mkdir()
+    Image.fromarray(np.full((32, 32), 128, np.uint8)).save(study / "image.png")
+    out = tmp_path / "out"
+    run = run_report(
+        [str(study), "--checkpoint", str(tiny_checkpoint), "--out", str(out), "--dicom"]
+    )
+    assert run.code == 2
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "image.png" in run.error and "--dicom needs DICOM inputs" in run.error
+    assert not out.exists()
+
+
+def test_images_of_two_studies_are_refused(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    study = tmp_path / "mixed"
+    write_cr_study(study)
+    factory = dicom_factory()
+    factory.write_dicom(study / "other.dcm", np.full((H, W), 900, np.uint16), bits_stored=12)
+    run = run_report(
+        [str(study), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "o"), "--dicom"]
+    )
+    assert run.code == 2 and "2 studies" in run.error
+    assert not (tmp_path / "o").exists()
+
+
+def geometry_source(tmp_path: Path, frames: int = 1) -> SourceImage:
+    """A CT-like single-frame source with patient geometry, or a multi-frame CR without."""
+    factory = dicom_factory()
+    pixels = np.full((frames, H, W) if frames > 1 else (H, W), 1000, np.uint16)
+    ds = factory.make_dicom(
+        pixels, modality="CT" if frames == 1 else "CR", pixel_spacing=(0.5, 0.5)
+    )
+    if frames == 1:
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = pydicom.uid.CTImageStorage
+        ds.FrameOfReferenceUID = generate_uid()
+        ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.SliceThickness = 1.0
+    path = tmp_path / "source.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return SourceImage(path, read_header(path), list(range(frames)))
+
+
+def test_parametric_map_for_a_source_with_patient_geometry(tmp_path: Path) -> None:
+    source = geometry_source(tmp_path)
+    assert map_object_kind(source) == PARAMETRIC_MAP
+    saliency = np.linspace(0, 1, H * W, dtype=np.float32).reshape(H, W)
+    what = MapDescription("PCAM±", "abnormal")
+    obj = build_map(source, [saliency], what, new_uid(), 9101, new_uid())
+    path = tmp_path / "pm.dcm"
+    obj.save_as(path, enforce_file_format=True)
+    back = pydicom.dcmread(path)
+    hd.pm.ParametricMap.from_dataset(back)
+    np.testing.assert_array_equal(decoded_values(back)[0], saliency)  # float32, exact
+    assert back.FrameOfReferenceUID == source.header.FrameOfReferenceUID
+    mapping = back.SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
+    assert (mapping.RealWorldValueSlope, mapping.RealWorldValueIntercept) == (1.0, 0.0)
+    assert mapping.LUTLabel == "PCAMPM" and back.ContentLabel == "PCAMPM"
+    assert dciodvfy_errors(path) == []
+
+
+def test_no_map_object_for_multi_frame_without_geometry(tmp_path: Path) -> None:
+    source = geometry_source(tmp_path, frames=2)
+    assert map_object_kind(source) is None
+    with pytest.raises(ValueError, match="multi-frame"):
+        build_map(
+            source,
+            [np.zeros((H, W))] * 2,
+            MapDescription("CAM", "abnormal"),
+            new_uid(),
+            1,
+            new_uid(),
+        )
+
+
+def test_uids_are_fresh_and_valid() -> None:
+    uids = {new_uid() for _ in range(1000)}
+    assert len(uids) == 1000
+    for uid in list(uids)[:50]:
+        assert uid.startswith("2.25.") and len(uid) <= 64 and pydicom.uid.UID(uid).is_valid
