@@ -48,6 +48,7 @@ def read(out: Path, summary: dict, kind: str) -> list[tuple[dict, pydicom.Datase
     return [(e, pydicom.dcmread(out / e["file"])) for e in summary["dicom"] if e["object"] == kind]
 
 
+@pytest.mark.slow
 def test_objects_written_and_valid(dicom_report, cr_study) -> None:
     out, summary, _ = dicom_report
     folder, study_uid = cr_study
@@ -77,6 +78,7 @@ def test_objects_written_and_valid(dicom_report, cr_study) -> None:
     assert len({uid for _, _, uid in series}) == 4
 
 
+@pytest.mark.slow
 def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_study) -> None:
     out, summary, analysis = dicom_report
     folder, _ = cr_study
@@ -103,6 +105,7 @@ def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_s
         assert ("approximate" in ds.ContentDescription) == (entry["method"] == "PCAM±")
 
 
+@pytest.mark.slow
 def test_secondary_captures_are_overlays(dicom_report) -> None:
     out, summary, analysis = dicom_report
     captures = read(out, summary, "secondary-capture")
@@ -134,6 +137,7 @@ def measurements(group: pydicom.Dataset) -> dict[tuple[str, str | None], float]:
     return found
 
 
+@pytest.mark.slow
 def test_structured_report(dicom_report) -> None:
     out, summary, analysis = dicom_report
     ((_, ds),) = read(out, summary, "structured-report")
