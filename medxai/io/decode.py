@@ -33,6 +33,7 @@ a training run's thousands of PNGs each second would pay the transfer for nothin
 from __future__ import annotations
 
 import atexit
+import io
 import os
 import re
 import threading
@@ -122,6 +123,8 @@ def pil_image(
         # The MAX_PIXELS check replaces Pillow's warning; Pillow's own error (at twice its
         # limit) is reported in the same words as the MAX_PIXELS check.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        file_bytes = handle.seek(0, io.SEEK_END)
+        handle.seek(0)
         try:
             image = Image.open(handle, formats=formats)
         except Image.DecompressionBombError as exc:
@@ -137,7 +140,30 @@ def pil_image(
         with image:
             width, height = image.size
             check_pixel_count(Path(path), width, height)
+            if image.format == "PNG":
+                _check_png_ratio(Path(path), width, height, file_bytes)
             yield image
+
+
+#: Deflate's largest compression ratio: no zlib stream inflates more than this per byte.
+DEFLATE_MAX_RATIO = 1032
+
+
+def _check_png_ratio(path: Path, width: int, height: int, file_bytes: int) -> None:
+    """Refuse a PNG too small to hold the image its header announces.
+
+    The image data are at least one byte per row (the filter type) plus one bit per pixel,
+    and deflate compresses at most :data:`DEFLATE_MAX_RATIO` to 1: a smaller file is
+    truncated, or a header that lies. Without this, an 87-byte file announcing
+    20 × 4,194,328 pixels costs a full-size decode of nothing.
+    """
+    least = height * (1 + (width + 7) // 8)
+    if file_bytes * DEFLATE_MAX_RATIO < least:
+        raise InputError(
+            path,
+            f"truncated PNG: {file_bytes:,} bytes cannot hold the {width}×{height} pixels "
+            "its header announces",
+        )
 
 
 def memory_allowance(decoded_bytes: int, encoded_bytes: int) -> int:

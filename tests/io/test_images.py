@@ -10,6 +10,7 @@ import pytest
 from dicom_factory import png_header_only, write_dicom
 from PIL import Image
 
+from medxai.data.transforms import read_radiograph_png
 from medxai.errors import InputError
 from medxai.io import MAX_PIXELS, load_radiograph, scan_study
 from medxai.io.files import open_input
@@ -246,3 +247,19 @@ def test_a_400_megapixel_png_in_a_study_is_skipped(tmp_path):
         "image of 400,000,000 pixels exceeds the 100,000,000-pixel limit "
         "(possible decompression bomb)",
     )]
+
+
+def test_png_too_small_for_its_header_is_refused_before_decoding(tmp_path):
+    # 84 M pixels announced (under MAX_PIXELS) in 80 bytes: deflate cannot inflate
+    # 80 bytes to the 16.8 MB of rows that even a 1-bit image of that size needs.
+    path = png_header_only(tmp_path / "tall.png", 20, 4_194_328)
+    message = (
+        f"{path}: truncated PNG: {path.stat().st_size:,} bytes cannot hold the "
+        "20×4194328 pixels its header announces"
+    )
+    with pytest.raises(InputError) as info:
+        load_radiograph(path)
+    assert str(info.value) == message
+    with pytest.raises(InputError) as info:
+        read_radiograph_png(path)
+    assert str(info.value) == message
