@@ -1,4 +1,8 @@
-"""Figures of the audit notebooks (matplotlib; each function returns its Figure)."""
+"""Figures of the audit notebooks (matplotlib; each function returns its Figure).
+
+Each is built on the plain-text path of :mod:`medxai.viz.text`: names, labels and paths
+are drawn as written, never as mathtext.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from medxai.audit.plaster import CastAudit
 from medxai.audit.samples import AuditImage
 from medxai.evaluate.measures import map_at
 from medxai.viz import draw_outlines, label_styles, overlay
+from medxai.viz.text import plain_text
 
 __all__ = [
     "fracture_box",
@@ -23,6 +28,7 @@ __all__ = [
 CAST_COLOR = "#00e5ff"
 
 
+@plain_text()
 def plot_subgroup_aurocs(audits: Sequence[CastAudit]) -> Any:
     """AUROC with its 95 % CI per subgroup (x) and model (colour)."""
     import matplotlib.pyplot as plt
@@ -46,6 +52,7 @@ def plot_subgroup_aurocs(audits: Sequence[CastAudit]) -> Any:
     return fig
 
 
+@plain_text()
 def plot_cast_effect(audits: Sequence[CastAudit]) -> Any:
     """Per model: ``p`` with the cast (x) against ``p`` without it (y), images with a cast."""
     import matplotlib.pyplot as plt
@@ -67,6 +74,7 @@ def plot_cast_effect(audits: Sequence[CastAudit]) -> Any:
     return fig
 
 
+@plain_text()
 def plot_cast_examples(
     audit: CastAudit, images: Sequence[AuditImage], n: int = 3, label: int = 1
 ) -> Any:
@@ -136,6 +144,7 @@ def fracture_box(
     return square_box(centre, side, (h, w))
 
 
+@plain_text()
 def plot_fracture_zooms(
     images: Sequence[AuditImage], maps: dict[str, np.ndarray], picks: Sequence[int]
 ) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from medxai.atomic import write_bytes_atomic
+from medxai.viz.text import plain_text
 
 
 def mean_curves(
@@ -33,11 +34,13 @@ def write_curves_npz(path: Path, means: Mapping[str, Mapping[str, np.ndarray]]) 
     return write_bytes_atomic(path, buffer.getvalue())
 
 
+@plain_text()
 def plot_curves(path: Path, means: Mapping[str, Mapping[str, np.ndarray]], title: str) -> Path:
     """Draw one panel per kind (insertion, deletion) with a line per method, atomically.
 
     The x axis is the fraction of pixels moved, ``k/n``; the legend gives each mean
-    curve's AUC (the mean of its points, as in the per-image AUCs).
+    curve's AUC (the mean of its points, as in the per-image AUCs). Text is drawn as
+    written (:mod:`medxai.viz.text`).
     """
     import matplotlib
 
