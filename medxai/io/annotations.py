@@ -11,7 +11,8 @@ the pixel-centre and angle conventions)::
 ``angle`` (default 0) and ``label`` (default ``""``) are optional; any other key in a
 shape is an error, so a misspelt key never passes unnoticed. Keys besides ``images`` at
 the top level are ignored. The format is recognised by content: a file starting with
-``{`` is JSON, one starting with ``<`` is CVAT XML.
+``{`` is JSON (UTF-8), one starting with ``<`` is CVAT XML (UTF-8 or UTF-16, with or
+without a byte-order mark).
 
 Errors name the file and the entry, e.g.
 ``annotations.json: images['image1.png'][2]: ellipse centre (900, 20) is outside the
@@ -228,7 +229,8 @@ def load_annotations(path: str | Path) -> Annotations:
             f"the annotation file is larger than {MAX_ANNOTATION_BYTES // 2**20} MiB, "
             "the most medxai reads",
         )
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    # The first character, whatever the byte-order mark or encoding (UTF-8 or UTF-16).
+    head = data[:256].replace(b"\0", b"").lstrip(b"\xef\xbb\xbf\xfe\xff \t\r\n")[:1]
     if head == b"{":
         annotations = Annotations(_parse_native(data, source), source)
     elif head == b"<":

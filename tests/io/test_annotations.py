@@ -11,6 +11,9 @@ import pytest
 
 from medxai.errors import InputError
 from medxai.io.annotations import (
+    MAX_ANNOTATION_BYTES,
+    MAX_POLYGON_POINTS,
+    MAX_SHAPES_PER_IMAGE,
     Box,
     Ellipse,
     Polygon,
@@ -19,7 +22,7 @@ from medxai.io.annotations import (
     load_annotations,
     validate_annotations,
 )
-from medxai.io.shapes import rotated_box
+from medxai.io.shapes import SHAPES_PER_BATCH, covered_shapes, rotated_box
 
 NATIVE = {
     "images": {
@@ -364,3 +367,157 @@ def test_find_annotation_file(tmp_path):
     assert find_annotation_file(tmp_path) is None
     path = write(tmp_path, "annotations.json", "{}")
     assert find_annotation_file(tmp_path) == path
+
+
+# --- hostile and oversized files ----------------------------------------------------------
+
+
+def _refused(path: Path, expected: str) -> str:
+    """Loading (and validating) ``path`` fails with one line naming it and ``expected``."""
+    with pytest.raises(InputError) as info:
+        validate_annotations(load_annotations(path), SIZES, path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert expected in message
+    assert len(message) < 300 + len(str(path))
+    return message
+
+
+def test_deeply_nested_json_is_one_line(tmp_path):
+    path = write(tmp_path, "annotations.json", '{"images": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    _refused(path, "nested too deeply")
+
+
+def test_nested_or_huge_values_are_quoted_briefly(tmp_path):
+    deep = "[" * 900 + "]" * 900
+    text = '{"images": {"image1.png": [{"shape": "box", "x0": %s, "y0": 1, "x1": 5, "y1": 5}]}}'
+    _refused(write(tmp_path, "a.json", text % deep), "x0 must be a number, got a list")
+    _refused(write(tmp_path, "b.json", text % ("1" + "0" * 400)), "x0 must be a finite number")
+    _refused(write(tmp_path, "c.json", text % ("9" * 5000)), "not valid JSON")
+    name = "n" * 10_000
+    shapes = {name: [{"shape": "box", "x0": 1, "y0": 1, "x1": 5, "y1": 5}]}
+    _refused(write(tmp_path, "d.json", json.dumps({"images": shapes})), "no such image")
+
+
+def test_utf16_without_bom_cannot_define_an_entity(tmp_path):
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        '<!DOCTYPE annotations [<!ENTITY e "EXPANDED">]>'
+        '<annotations><image id="0" name="image1.png" width="512" height="400">'
+        '<box label="&e;" xtl="5" ytl="5" xbr="60" ybr="80"/></image></annotations>'
+    )
+    for encoding in ("utf-16-le", "utf-16"):  # without, then with a byte-order mark
+        path = tmp_path / f"{encoding}.xml"
+        path.write_bytes(xml.encode(encoding))
+        _refused(path, "document type declarations and entities are not allowed")
+        # the same file without its DOCTYPE is an ordinary UTF-16 export
+        path.write_bytes(CVAT.replace('encoding="utf-8"', 'encoding="UTF-16"').encode(encoding))
+        assert isinstance(load_annotations(path)["image1.png"][2], Box)
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>',  # XXE
+        '<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',  # billion laughs, shortened
+        '<!DOCTYPE a SYSTEM "http://example.invalid/a.dtd">',  # external DTD
+    ],
+)
+def test_doctypes_are_refused_in_any_encoding(tmp_path, doctype):
+    xml = f'<?xml version="1.0"?>{doctype}<annotations><version>1.1</version></annotations>'
+    for encoding in ("utf-8", "utf-16-le", "utf-16"):
+        path = tmp_path / f"{encoding}.xml"
+        declared = xml.replace('1.0"?>', f'1.0" encoding="{encoding[:6]}"?>')
+        path.write_bytes(declared.encode(encoding))
+        _refused(path, "document type declarations and entities are not allowed")
+
+
+def test_file_size_limit(tmp_path):
+    path = tmp_path / "annotations.json"
+    with open(path, "wb") as stream:
+        stream.write(b'{"images": {}}')
+        stream.truncate(MAX_ANNOTATION_BYTES + 1)  # sparse: no 32 MiB written
+    _refused(path, f"larger than {MAX_ANNOTATION_BYTES // 2**20} MiB")
+    with open(path, "r+b") as stream:
+        stream.truncate(MAX_ANNOTATION_BYTES)
+    _refused(path, "not valid JSON")  # at the limit it is read (and found to hold NULs)
+
+
+def _boxes(n: int) -> list[dict]:
+    return [
+        {"shape": "box", "x0": i % 500, "y0": (i // 500) % 390, "x1": i % 500 + 3,
+         "y1": (i // 500) % 390 + 4, "label": f"l{i % 3}"}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_shapes_per_image_limit(tmp_path):
+    at_limit = write(tmp_path, "a.json", json.dumps(_native(_boxes(MAX_SHAPES_PER_IMAGE))))
+    ann = load_annotations(at_limit)
+    validate_annotations(ann, SIZES, at_limit)
+    mask = annotation_mask(ann["image1.png"], 400, 512)
+    # 10,000 3×4 boxes, one per pixel step along 500 columns and 20 rows: the union's area
+    expected = np.zeros((400, 512), bool)
+    for i in range(MAX_SHAPES_PER_IMAGE):
+        x, y = i % 500, (i // 500) % 390
+        expected[y : y + 4, x : x + 3] = True
+    np.testing.assert_array_equal(mask, expected)
+    over = write(tmp_path, "b.json", json.dumps(_native(_boxes(MAX_SHAPES_PER_IMAGE + 1))))
+    message = _refused(over, "10,001 shapes; at most 10,000 per image are supported")
+    assert "images['image1.png']" in message
+    cvat = "".join(
+        f'<box label="x" xtl="{b["x0"]}" ytl="{b["y0"]}" xbr="{b["x1"]}" ybr="{b["y1"]}"/>'
+        for b in _boxes(MAX_SHAPES_PER_IMAGE + 1)
+    )
+    xml = f'<annotations><image name="image1.png">{cvat}</image></annotations>'
+    _refused(write(tmp_path, "c.xml", xml), "at most 10,000 per image")
+
+
+def test_polygon_points_limit(tmp_path):
+    t = np.linspace(0, 2 * np.pi, MAX_POLYGON_POINTS, endpoint=False)
+    ring = np.stack([256 + 150 * np.cos(t), 200 + 150 * np.sin(t)], axis=1).round(2)
+    polygon = {"shape": "polygon", "points": ring.tolist()}
+    path = write(tmp_path, "a.json", json.dumps(_native([polygon])))
+    ann = load_annotations(path)
+    validate_annotations(ann, SIZES, path)
+    area = annotation_mask(ann["image1.png"], 400, 512).sum()
+    assert area == pytest.approx(math.pi * 150**2, rel=2e-3)
+    ring = np.concatenate([ring, [[1.0, 1.0]]])
+    polygon = {"shape": "polygon", "points": ring.tolist()}
+    path = write(tmp_path, "b.json", json.dumps(_native([polygon])))
+    _refused(path, "polygon has 10,001 points; at most 10,000 are supported")
+
+
+def test_batched_masks_equal_shape_by_shape_masks():
+    """Many mixed shapes rasterised together give the union of the single-shape masks,
+    and each shape's coverage, across several batches."""
+    rng = np.random.default_rng(7)
+    shapes = []
+    for k in range(2 * SHAPES_PER_BATCH + 17):
+        x, y = rng.uniform(-10, 90, 2)
+        if k % 3 == 0:
+            shapes.append(Box(x, y, x + rng.uniform(0, 12), y + rng.uniform(0, 12)))
+        elif k % 3 == 1:
+            shapes.append(Ellipse(x, y, *rng.uniform(0.05, 9, 2), angle=rng.uniform(0, 360)))
+        else:
+            shapes.append(Polygon(tuple(map(tuple, rng.uniform(-10, 90, (5, 2)).round(1)))))
+    union = annotation_mask(shapes, 70, 80)
+    singles = [s.mask(70, 80) for s in shapes]
+    np.testing.assert_array_equal(union, np.logical_or.reduce(singles))
+    np.testing.assert_array_equal(covered_shapes(shapes, 70, 80), [m.any() for m in singles])
+
+
+def test_ellipse_mask_is_the_pixelwise_inequality():
+    rng = np.random.default_rng(3)
+    rows, cols = np.mgrid[:40, :50] + 0.5
+    for _ in range(200):
+        e = Ellipse(*rng.uniform(-5, 55, 2), *rng.uniform(0.05, 30, 2), rng.uniform(0, 360))
+        np.testing.assert_array_equal(e.mask(40, 50), e.contains(cols, rows))
+    extreme = (
+        Ellipse(5, 5, 1e300, 2),
+        Ellipse(5.5, 5.5, 1e-300, 1e-300),
+        Ellipse(5, 5, 1e300, 1e300, 33),
+    )
+    for e in extreme:
+        np.testing.assert_array_equal(e.mask(40, 50), e.contains(cols, rows))
