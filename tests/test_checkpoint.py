@@ -15,7 +15,7 @@ from medxai.checkpoint import (
     make_metadata,
     validate_metadata,
 )
-from medxai.errors import InputError
+from medxai.errors import InputError, MedxaiError
 from medxai.models import build_classifier
 
 
@@ -160,3 +160,17 @@ def test_explained_class_for_evaluate_targets() -> None:
     assert explained_class("1", ["normal", "implant", "abnormal"], 3) == 2
     with pytest.raises(ValueError, match=r"--target 0 \(normal\) needs a two-class model"):
         explained_class("0", ["normal", "implant", "abnormal"], 3)
+
+
+def test_training_resume_reads_metadata_through_the_validator() -> None:
+    """Resuming training checks the metadata too: a bad one is one line, not a traceback."""
+    from training.module import MuraClassifier
+
+    module = MuraClassifier(arch="resnet18", weights=None)
+    good = _valid_metadata(metrics={"latest": {"epoch": 2}, "best": {"epoch": 1}})
+    module.on_load_checkpoint({"medxai": good})
+    assert (module.latest_metrics, module.best_metrics) == ({"epoch": 2}, {"epoch": 1})
+    with pytest.raises(MedxaiError, match="bad medxai metadata: input_size must be a whole"):
+        module.on_load_checkpoint({"medxai": _valid_metadata(input_size="big")})
+    with pytest.raises(MedxaiError, match="bad medxai metadata: medxai metadata is not a dict"):
+        module.on_load_checkpoint({"medxai": ["not", "a", "dict"]})

@@ -31,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from medxai.checkpoint import METADATA_KEY, make_metadata
+from medxai.checkpoint import METADATA_KEY, make_metadata, validate_metadata
 from medxai.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from medxai.errors import MedxaiError
 from medxai.models import build_classifier
 from training.metrics import MURA_BODY_PARTS, MuraMetrics
 
@@ -214,8 +215,17 @@ class MuraClassifier(pl.LightningModule):
         )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Restore the best/latest metrics so a resumed run keeps its record."""
-        meta = checkpoint.get(METADATA_KEY) or {}
-        metrics = meta.get("metrics") or {}
-        self.latest_metrics = dict(metrics.get("latest") or {})
-        self.best_metrics = dict(metrics.get("best") or {})
+        """Restore the best/latest metrics so a resumed run keeps its record.
+
+        The metadata, when present, is checked by :func:`medxai.checkpoint.validate_metadata`.
+        """
+        if checkpoint.get(METADATA_KEY) is None:
+            return
+        try:
+            metrics = validate_metadata(checkpoint[METADATA_KEY])["metrics"]
+        except ValueError as exc:
+            path = getattr(self._trainer, "ckpt_path", None) or "checkpoint to resume"
+            raise MedxaiError(f"{path}: bad medxai metadata: {exc}") from None
+        groups = {k: v for k, v in metrics.items() if isinstance(v, dict)}
+        self.latest_metrics = dict(groups.get("latest") or {})
+        self.best_metrics = dict(groups.get("best") or {})
