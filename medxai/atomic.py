@@ -157,6 +157,8 @@ def clean_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+        except FileNotFoundError:  # another run cleaned it first
+            continue
         except OSError as exc:
             _say(f"could not remove the stale temporary {path} ({exc.strerror or exc})")
             continue
@@ -245,19 +247,19 @@ def staged_dir(
 ) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; on success, rename it to ``target``.
 
-    If ``target`` exists and ``force`` is false, :class:`OutputError` is raised before
-    anything is written; with ``force`` it must pass :func:`check_replaceable` with
-    ``marker``. Stale temporaries of earlier, killed runs are cleaned first
-    (:func:`clean_stale_temporaries`). On any exception the temporary folder is removed
+    Stale temporaries of earlier, killed runs are cleaned first
+    (:func:`clean_stale_temporaries`). Then, if ``target`` exists and ``force`` is false,
+    :class:`OutputError` is raised before anything is written; with ``force`` it must
+    pass :func:`check_replaceable` with ``marker``. On any exception the temporary folder is removed
     and ``target`` is left exactly as it was.
     """
     final = Path(target)
+    check_writable_parent(final)
+    clean_stale_temporaries(final)  # first: it may put back a previous output
     if final.exists() or final.is_symlink():
         if not force:
             raise OutputError(final, "already exists; pass --force to replace it")
         check_replaceable(final, marker)
-    check_writable_parent(final)
-    clean_stale_temporaries(final)
     try:
         tmp = Path(
             tempfile.mkdtemp(

@@ -30,13 +30,13 @@ def check_output(out: Path, study: Path, force: bool) -> None:
         raise OutputError(out, "is inside the study folder; write the report elsewhere (--out)")
     if out_abs in study_abs.parents:
         raise OutputError(out, "contains the study folder; write the report elsewhere (--out)")
+    clean_stale_temporaries(out_abs)  # first: it may put back a previous report
     if out.exists() and not out.is_dir():
         raise OutputError(out, "exists and is not a folder")
     if out.exists() and not force:
         raise OutputError(out, "already exists; pass --force to replace it")
     check_replaceable(out, REPORT_MARKER)
     check_writable_parent(out_abs)
-    clean_stale_temporaries(out_abs)
 
 
 def write_report(out: Path, files: Mapping[str, bytes], force: bool) -> Path:
