@@ -12,31 +12,20 @@ For target layers ``l = 1..n`` (shallow → deep) with activations ``A_l`` (``K_
    (:mod:`medxai.cams.fusion`), and each level is reported as ``O_l = Up_{H×W}(N(P_l))``,
    deep → shallow, the last being the saliency map.
 
-Fast mode (``channel_budget=k``) scores only ``k`` channels of each layer and gives the
-others weight 0. ``channel_selection`` picks them:
-
-- ``"peak"`` (default): the ``k`` channels with the largest peak activation
-  ``â_lk = max_{ij} |A_lk(i, j)|``;
-- ``"mass"``: the ``k`` channels with the largest mean activation
-  ``ā_lk = mean_{ij} |A_lk(i, j)|``.
-
-Both are free (they read the activations the baseline pass recorded) and both rest on the
-same bound: every Poly-CAM weight is bounded (``0 ≤ w ≤ 1`` for PCAM+ and PCAM−, ``≤ 2``
-for PCAM±), so leaving channel ``k`` out changes the layer map ``L_l = Σ_k w_lk A_lk`` by
-at most ``w_max·|A_lk|`` at every pixel. What differs is the norm the bound is minimised
-in. ``"mass"`` minimises the bound on the *mean* change, ``Σ_{k∉S} ā_lk``; ``"peak"``
-minimises the bound on the *largest* change at any pixel, ``Σ_{k∉S} â_lk``. The saliency
-map depends on a layer map through its shape, not its mean: each level is divided by
-its local mean (LNorm), multiplied into the fused map and normalised by its 99.9th
-percentile, i.e. by its peak, so a pixel's rank is set by where the layer maps peak.
-A channel with a strong, localised response (a small mask with a large activation) moves
-that peak; a channel of diffuse, moderate activation adds an almost flat term that
-LNorm and the normalisation largely remove, yet it is what ``"mass"`` keeps first. On
-a phantom-trained ResNet-18 the mean ranking lost the map's ordering on some images
-(Spearman with the exact map below 0 at 16 channels per layer) while the peak ranking
-kept it (docs/benchmarks.md, "Fast mode on a trained model"). ``"mass"`` is kept for
-comparison. The activation mass left out is reported per layer, as a share of the
-layer's total, in ``result.settings["omitted_activation_share"]``.
+Fast mode (``channel_budget=k``, optionally ``tolerance=t``) keeps steps 1, 2, 4 and 5
+and scores fewer masked inputs in step 3. A channel's scores depend on the channel only
+through its mask, so per image and layer the masks are clustered
+(:mod:`medxai.cams.cluster`: RMS distance, farthest-point traversal, k-medoid
+refinement), one representative per cluster is scored, and every member takes its
+representative's ``sp``/``sm``; the weight rule then runs per channel, on each channel's
+own activation, as in the exact algorithm. At most ``k`` channels are scored per layer,
+image and sign, and with a tolerance channels merge only when their masks are within
+``t``. One member per layer is also scored to measure the weight error, from which
+``result.settings["error_estimate"]`` estimates the map's error
+(:mod:`medxai.cams.estimate`). With one cluster per distinct mask, fast mode gives the
+exact map. ``channel_selection="peak"``/``"mass"`` instead scores the ``k`` channels of
+largest peak/mean activation and gives the others weight 0 (the earlier fast mode, kept
+for comparison; docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -49,10 +38,12 @@ import torch
 from torch import Tensor, nn
 
 from medxai.cams.core import HookedExplainer
+from medxai.cams.estimate import error_scale, map_spread
 from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.layers import check_layer_names, discover_target_layers
 from medxai.cams.masked import MaskedScorer
 from medxai.cams.normalize import percentile_normalize
+from medxai.cams.plan import clustered_plan, exact_plan, ranked_plan
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import Targets, TargetSpec, class_probability, resolve_targets
@@ -87,10 +78,13 @@ class PolyCAM(HookedExplainer):
         batch_size: images per masked forward pass.
         max_batch_bytes: optional cap on the masked-input buffer; lowers ``batch_size``
             so that ``batch_size·C·H·W·itemsize ≤ max_batch_bytes``.
-        channel_budget: fast mode; score only this many channels per layer (see the module
-            docstring). ``None`` (default) is exact.
-        channel_selection: how fast mode ranks the channels of a layer: ``"peak"`` (the
-            largest activation, default) or ``"mass"`` (the mean absolute activation).
+        channel_budget: fast mode; at most this many scored channels per layer, image
+            and sign (see the module docstring). ``None`` (default) is exact unless a
+            tolerance is given.
+        tolerance: fast mode's bound on the RMS mask distance between a channel and the
+            representative whose scores it takes (``0`` merges identical masks only).
+        channel_selection: ``"cluster"`` (default) or the earlier ranking, ``"peak"``
+            (the largest activation) or ``"mass"`` (the mean absolute activation).
         channels_last: run the masked passes in ``torch.channels_last`` (inputs and a
             converted copy of the model; the caller's model is left as it is). ``None``
             picks it on CUDA and CPU, where it measured faster (docs/benchmarks.md).
@@ -118,7 +112,8 @@ class PolyCAM(HookedExplainer):
         batch_size: int = 64,
         max_batch_bytes: int | None = None,
         channel_budget: int | None = None,
-        channel_selection: str = "peak",
+        tolerance: float | None = None,
+        channel_selection: str = "cluster",
         channels_last: bool | None = None,
         autocast: str | None = None,
         intermediate: bool = False,
@@ -131,15 +126,20 @@ class PolyCAM(HookedExplainer):
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if channel_budget is not None and channel_budget < 1:
             raise ValueError(f"channel_budget must be at least 1, got {channel_budget}")
-        if channel_selection not in CHANNEL_SELECTIONS:
+        if tolerance is not None and not 0.0 <= tolerance <= 1.0:
+            raise ValueError(f"tolerance must be in [0, 1], got {tolerance}")
+        if channel_selection not in ("cluster", *CHANNEL_SELECTIONS):
             raise ValueError(
-                f"channel_selection must be one of {sorted(CHANNEL_SELECTIONS)}, "
-                f"got {channel_selection!r}"
+                "channel_selection must be one of "
+                f"{['cluster', *sorted(CHANNEL_SELECTIONS)]}, got {channel_selection!r}"
             )
+        if tolerance is not None and channel_selection != "cluster":
+            raise ValueError("a tolerance needs channel_selection='cluster'")
         self.lnorm = lnorm
         self.batch_size = batch_size
         self.max_batch_bytes = max_batch_bytes
         self.channel_budget = channel_budget
+        self.tolerance = tolerance
         self.channel_selection = channel_selection
         self.channels_last = channels_last
         self.intermediate = intermediate
@@ -170,23 +170,23 @@ class PolyCAM(HookedExplainer):
             return self.channels_last
         return x.device.type in ("cpu", "cuda")
 
-    def _selected(self, activations: list[Tensor]) -> tuple[list[Tensor], list[float]]:
-        """Channels to score per layer (``B×K`` bool) and the omitted activation share."""
-        chosen, omitted = [], []
-        for acts in activations:
-            batch, k = acts.shape[:2]
-            keep = torch.ones(batch, k, dtype=torch.bool, device=acts.device)
-            share = 0.0
-            if self.channel_budget is not None and self.channel_budget < k:
-                rank = CHANNEL_SELECTIONS[self.channel_selection](acts)
-                top = torch.nan_to_num(rank, nan=0.0).topk(self.channel_budget, dim=1).indices
-                keep = torch.zeros_like(keep).scatter_(1, top, True)
-                mass = torch.nan_to_num(_mass(acts), nan=0.0)
-                left = (mass * ~keep).sum(1) / mass.sum(1).clamp_min(1e-12)
-                share = float(left.max())
-            chosen.append(keep)
-            omitted.append(share)
-        return chosen, omitted
+    @property
+    def fast(self) -> bool:
+        """Whether calls run fast mode (a budget or a tolerance was given)."""
+        return self.channel_budget is not None or self.tolerance is not None
+
+    def _plans(self, activations: list[Tensor], masks: list[Tensor], live: list[Tensor]):
+        """One :class:`~medxai.cams.plan.LayerPlan` per layer."""
+        if not self.fast:
+            return [exact_plan(lv) for lv in live]
+        if self.channel_selection != "cluster":
+            rank = CHANNEL_SELECTIONS[self.channel_selection]
+            budget = self.channel_budget
+            return [ranked_plan(lv, rank(a), budget) for a, lv in zip(activations, live)]
+        budget = self.channel_budget if self.channel_budget is not None else max(
+            a.shape[1] for a in activations
+        )
+        return [clustered_plan(m, lv, budget, self.tolerance) for m, lv in zip(masks, live)]
 
     def _score_fn(self, spec: TargetSpec, device: torch.device):
         if spec.fn is not None:
@@ -204,7 +204,7 @@ class PolyCAM(HookedExplainer):
         activations = [recorded[name] for name in names]
         masks = [percentile_normalize(a) for a in activations]
         live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
-        selected, omitted = self._selected(activations)
+        plans = self._plans(activations, masks, live)
 
         channels_last = self._use_channels_last(x)
         masked_model = self._channels_last_model() if channels_last else None
@@ -220,32 +220,34 @@ class PolyCAM(HookedExplainer):
         )
         shared = 0
         for b in range(x.shape[0]):
-            dead = sum(int((~lv[b] & sel[b]).sum()) for lv, sel in zip(live, selected))
+            dead = sum(int((~lv[b] & p.weighted()[b]).sum()) for lv, p in zip(live, plans))
             if dead and self.rule.needs_plus:
                 scorer.add_zero_mask(b)
             shared += dead
-            for layer, (mask, lv, sel) in enumerate(zip(masks, live, selected)):
-                channels = (lv[b] & sel[b]).nonzero()[:, 0]
+            for layer, (mask, plan) in enumerate(zip(masks, plans)):
+                channels = plan.scored[b].nonzero()[:, 0]
                 if len(channels):
                     scorer.add_masks(b, layer, channels, mask[b, channels])
         scorer.finish()
 
-        layer_maps = []
-        for layer, acts in enumerate(activations):
+        weights = []
+        for layer, plan in enumerate(plans):
             sp = torch.where(live[layer], scorer.sp[layer], scorer.zero_score[:, None])
             sm = torch.where(live[layer], scorer.sm[layer], s0[:, None])
+            if plan.merged.any():
+                sp, sm = sp.gather(1, plan.source), sm.gather(1, plan.source)
             weight = self.rule.weight(s0[:, None], sp, sm)
-            weight = torch.where(selected[layer], weight, torch.zeros_like(weight))
-            layer_maps.append(layer_map(weight, acts))
+            if plan.kept is not None:
+                weight = torch.where(plan.kept, weight, torch.zeros_like(weight))
+            weights.append(weight)
 
         size = x.shape[-2:]
+        layer_maps = [layer_map(w, a) for w, a in zip(weights, activations)]
         levels = [resize(percentile_normalize(p), size) for p in fuse(layer_maps, lnorm=self.lnorm)]
         intermediate = None
         if self.intermediate:
             intermediate = [resize(percentile_normalize(m), size) for m in layer_maps[::-1]]
-        budgeted = self.channel_budget is not None and any(
-            self.channel_budget < a.shape[1] for a in activations
-        )
+        approximated = any(bool(p.merged.any()) or p.kept is not None for p in plans)
         settings: dict[str, Any] = {
             **self._settings(),
             "target_layers": list(names),
@@ -258,26 +260,93 @@ class PolyCAM(HookedExplainer):
             "masked_forward_calls": scorer.forward_calls,
             "shared_constant_channels": shared,
         }
-        if self.channel_budget is not None:
-            settings["channel_selection"] = self.channel_selection
-            settings["omitted_activation_share"] = omitted
+        if self.fast:
+            settings.update(
+                self._fast_settings(plans, weights, activations, scorer, s0, levels[-1])
+            )
         return SaliencyResult(
             saliency=levels[-1],
             levels=levels,
             targets=spec.classes.clone(),
             scores=s0.float(),
             method=self.method,
-            approximate=self.autocast is not None or budgeted,
+            approximate=self.autocast is not None or approximated,
             settings=settings,
             intermediate=intermediate,
         )
+
+    def _fast_settings(self, plans, weights, activations, scorer, s0, saliency) -> dict[str, Any]:
+        """What fast mode did, per layer and image, and the map's estimated error."""
+        settings: dict[str, Any] = {
+            "channel_selection": self.channel_selection,
+            "tolerance": self.tolerance,
+            "clusters": [p.clusters for p in plans],
+            "max_cluster_distance": [p.max_distance() for p in plans],
+        }
+        if self.channel_selection != "cluster":
+            return settings
+        settings["error_checks"] = [[int(n) for n in p.checked.sum(1)] for p in plans]
+        settings["error_estimate"] = self._error_estimate(
+            plans, weights, activations, scorer, s0, saliency
+        )
+        return settings
+
+    def _error_estimate(self, plans, weights, activations, scorer, s0, saliency):
+        """:mod:`medxai.cams.estimate` for each image: ``α`` from the checks, then the
+        spread of the map under weight errors ``α·d``. ``None`` for an image whose merged
+        channels could not be checked (a budget of one)."""
+        batch = saliency.shape[0]
+        alpha = []
+        for b in range(batch):
+            true, approx, dist, uncertain = [], [], [], False
+            for layer, plan in enumerate(plans):
+                uncertain |= bool((plan.merged[b] & (plan.distance[b] > 0)).any())
+                checked = plan.checked[b].nonzero()[:, 0]
+                if not len(checked):
+                    continue
+                rep = plan.representative[b, checked]
+                sp, sm = scorer.sp[layer][b], scorer.sm[layer][b]
+                true.append(self.rule.weight(s0[b], sp[checked], sm[checked]))
+                approx.append(self.rule.weight(s0[b], sp[rep], sm[rep]))
+                dist.append(plan.distance[b, checked])
+            if not uncertain:  # nothing merged, or only identical masks
+                alpha.append(0.0)
+            elif not true:
+                alpha.append(None)
+            else:
+                scale = error_scale(torch.cat(true), torch.cat(approx), torch.cat(dist))
+                alpha.append(float(scale))
+        known = [a if a is not None else 0.0 for a in alpha]
+        sigma = [
+            torch.where(p.merged, p.distance, torch.zeros_like(p.distance))
+            * torch.tensor(known, device=p.distance.device)[:, None]
+            for p in plans
+        ]
+
+        def to_saliency(ws: list[Tensor]) -> Tensor:
+            maps = [layer_map(w, a) for w, a in zip(ws, activations)]
+            fused = fuse(maps, lnorm=self.lnorm)[-1]
+            return resize(percentile_normalize(fused), saliency.shape[-2:])
+
+        spread = map_spread(saliency, weights, sigma, to_saliency)
+        return [
+            None
+            if alpha[b] is None
+            else {
+                "weight_error_scale": alpha[b],
+                "spearman": spread["spearman"][b],
+                "max_abs": spread["max_abs"][b],
+                "mean_abs": spread["mean_abs"][b],
+            }
+            for b in range(batch)
+        ]
 
 
 def _factory(variant: str):
     return functools.partial(PolyCAM, variant=variant)
 
 
-_ACCEPTS = ("input_size", "batch_size", "autocast", "channel_budget")
+_ACCEPTS = ("input_size", "batch_size", "autocast", "channel_budget", "tolerance")
 register("pcam+", "pcamp", "pcampp", "pcam_plus", accepts=_ACCEPTS)(_factory("pcam+"))
 register("pcam-", "pcamm", "pcam−", "pcam_minus", accepts=_ACCEPTS)(_factory("pcam-"))
 register("pcam±", "pcampm", "pcam+-", "pcam_pm", accepts=_ACCEPTS)(_factory("pcam±"))

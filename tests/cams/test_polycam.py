@@ -212,7 +212,7 @@ def test_channel_budget_is_approximate_and_recorded() -> None:
     exact = PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS)(x, 0)
     fast = PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_budget=3)(x, 0)
     assert fast.approximate and fast.settings["channel_budget"] == 3
-    assert len(fast.settings["omitted_activation_share"]) == 3
+    assert len(fast.settings["clusters"]) == 3 and len(fast.settings["error_estimate"]) == 2
     assert fast.settings["masked_passes"] < exact.settings["masked_passes"]
     assert fast.saliency.shape == exact.saliency.shape
     assert float(fast.saliency.min()) >= 0 and float(fast.saliency.max()) <= 1
@@ -222,18 +222,18 @@ def test_channel_budget_is_approximate_and_recorded() -> None:
 
 
 def test_channel_selection_ranks_by_peak_or_mass() -> None:
-    explainer = PolyCAM(TinyNet(3), "pcam±", target_layers=TinyNet.LAYERS, channel_budget=1)
+    from medxai.cams.plan import ranked_plan
+    from medxai.cams.polycam import CHANNEL_SELECTIONS
+
     acts = torch.zeros(1, 3, 8, 8)
     acts[0, 0, 2, 3] = 10.0  # one strong, localised response: largest peak, mass 10/64
     acts[0, 1] = 0.5  # diffuse: largest mass (0.5), small peak
     acts[0, 2, :4] = 0.3
-    (peak,), _ = explainer._selected([acts])
-    assert peak.tolist() == [[True, False, False]]
-    explainer.channel_selection = "mass"
-    (mass,), omitted = explainer._selected([acts])
-    assert mass.tolist() == [[False, True, False]]
-    total = 10.0 / 64 + 0.5 + 0.15
-    assert omitted[0] == pytest.approx((10.0 / 64 + 0.15) / total)
+    live = torch.ones(1, 3, dtype=torch.bool)
+    peak = ranked_plan(live, CHANNEL_SELECTIONS["peak"](acts), 1)
+    assert peak.scored.tolist() == [[True, False, False]] == peak.kept.tolist()
+    mass = ranked_plan(live, CHANNEL_SELECTIONS["mass"](acts), 1)
+    assert mass.scored.tolist() == [[False, True, False]]
 
 
 def test_channel_selection_is_recorded_and_checked() -> None:
