@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from medxai.errors import InputError
-from medxai.io.cvat import parse_cvat
+from medxai.io.cvat import cut, parse_cvat
+from medxai.io.cvat import entry as _entry
 from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask, covered_shapes
 
 __all__ = [
@@ -100,9 +101,6 @@ class Annotations(dict[str, list[Shape]]):
         self.declared_sizes: dict[str, tuple[int, int]] = dict(declared_sizes or {})
 
 
-def _entry(name: str, index: int | None = None) -> str:
-    shown = name if len(name) <= 80 else name[:77] + "..."
-    return f"images[{shown!r}]" if index is None else f"images[{shown!r}][{index}]"
 
 
 def _shown(value: Any) -> str:
@@ -112,8 +110,7 @@ def _shown(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    text = json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return cut(json.dumps(value))
 
 
 def _fmt(value: float) -> str:
@@ -147,7 +144,7 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
     if not isinstance(item, dict):
         raise InputError(source, f"{where}: a shape must be an object")
     kind = item.get("shape")
-    if kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS:
         raise InputError(
             source, f"{where}: 'shape' must be one of {', '.join(_FIELDS)}, got {_shown(kind)}"
         )
@@ -155,7 +152,7 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
     allowed = {"shape", *required, *optional, *(("points",) if kind == "polygon" else ())}
     unknown = sorted(set(item) - allowed)
     if unknown:
-        listed = ", ".join(key if len(key) <= 40 else key[:37] + "..." for key in unknown[:5])
+        listed = ", ".join(cut(key) for key in unknown[:5])
         listed += ", ..." if len(unknown) > 5 else ""
         raise InputError(source, f"{where}: {kind} has unknown key(s): {listed}")
     label = item.get("label", "")

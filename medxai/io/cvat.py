@@ -40,8 +40,15 @@ _SKIPPED = {"tag"}
 _SUPPORTED = ("ellipse", "polygon", "box")
 
 
-def _entry(name: str, index: int | None = None) -> str:
-    return f"images[{name!r}]" if index is None else f"images[{name!r}][{index}]"
+def cut(text: str, limit: int = 40) -> str:
+    """``text`` as quoted in an error message: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def entry(name: str, index: int | None = None) -> str:
+    """How an error names an image's entry (or one of its shapes) in an annotation file."""
+    shown = cut(name, 80)
+    return f"images[{shown!r}]" if index is None else f"images[{shown!r}][{index}]"
 
 
 def _number(source: Path, where: str, element: ET.Element, attribute: str) -> float:
@@ -51,10 +58,26 @@ def _number(source: Path, where: str, element: ET.Element, attribute: str) -> fl
     try:
         value = float(raw)
     except ValueError:
-        raise InputError(source, f"{where}: {attribute}={raw!r} is not a number") from None
+        raise InputError(source, f"{where}: {attribute}={cut(raw)!r} is not a number") from None
     if not math.isfinite(value):
-        raise InputError(source, f"{where}: {attribute}={raw!r} is not a finite number")
+        raise InputError(source, f"{where}: {attribute}={cut(raw)!r} is not a finite number")
     return value
+
+
+#: Largest image side a CVAT file may declare, in pixels.
+MAX_DECLARED_SIDE = 1_000_000
+
+
+def _pixels(source: Path, where: str, element: ET.Element, attribute: str) -> int:
+    """An image side declared by CVAT: a whole number of pixels, 1 to 1,000,000."""
+    value = _number(source, where, element, attribute)
+    if not value.is_integer() or not 1 <= value <= MAX_DECLARED_SIDE:
+        raise InputError(
+            source,
+            f"{where}: {attribute}={cut(element.get(attribute, ''))!r} is not a whole number "
+            f"of pixels from 1 to {MAX_DECLARED_SIDE:,}",
+        )
+    return int(value)
 
 
 def _points(source: Path, where: str, element: ET.Element) -> tuple[tuple[float, float], ...]:
@@ -69,9 +92,9 @@ def _points(source: Path, where: str, element: ET.Element) -> tuple[tuple[float,
                 raise ValueError
             x, y = float(parts[0]), float(parts[1])
         except ValueError:
-            raise InputError(source, f"{where}: point {pair!r} is not 'x,y'") from None
+            raise InputError(source, f"{where}: point {cut(pair)!r} is not 'x,y'") from None
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise InputError(source, f"{where}: point {pair!r} is not finite")
+            raise InputError(source, f"{where}: point {cut(pair)!r} is not finite")
         points.append((x, y))
     return tuple(points)
 
@@ -119,11 +142,13 @@ def parse_cvat(
         raise InputError(
             source, f"not well-formed XML (line {line}, column {column + 1})"
         ) from None
+    except (LookupError, ValueError) as exc:  # an unknown or unsupported declared encoding
+        raise InputError(source, f"cannot read the XML: {str(exc)[:100]}") from None
     if root.tag != "annotations":
-        raise InputError(source, f"not a CVAT XML export: the root element is <{root.tag}>")
+        raise InputError(source, f"not a CVAT XML export: the root element is <{cut(root.tag)}>")
     version = (root.findtext("version") or "").strip()
     if version and version != "1.1":
-        raise InputError(source, f"CVAT XML version {version} is not supported (1.1 is)")
+        raise InputError(source, f"CVAT XML version {cut(version)} is not supported (1.1 is)")
     images = root.findall("image")
     if not images and root.find("track") is not None:
         raise InputError(
@@ -137,20 +162,21 @@ def parse_cvat(
             raise InputError(source, f"<image> number {position + 1} has no name")
         name = _base_name(raw_name)
         if name in shapes:
-            raise InputError(source, f"{_entry(name)}: the image is listed twice")
+            raise InputError(source, f"{entry(name)}: the image is listed twice")
         if "width" in image.attrib or "height" in image.attrib:
-            width = _number(source, _entry(name), image, "width")
-            height = _number(source, _entry(name), image, "height")
-            sizes[name] = (int(height), int(width))
+            sizes[name] = (
+                _pixels(source, entry(name), image, "height"),
+                _pixels(source, entry(name), image, "width"),
+            )
         found: list[Shape] = []
         for child in image:
             if child.tag in _SKIPPED:
                 continue
-            where = _entry(name, len(found))
+            where = entry(name, len(found))
             if child.tag not in _SUPPORTED:
                 raise InputError(
                     source,
-                    f"{where}: CVAT shape <{child.tag}> is not supported "
+                    f"{where}: CVAT shape <{cut(child.tag)}> is not supported "
                     f"(only {', '.join(_SUPPORTED)})",
                 )
             found.append(_shape(source, where, child))
