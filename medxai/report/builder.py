@@ -13,7 +13,7 @@ from medxai.report.inputs import load_inputs, resolve_device
 from medxai.report.options import ReportOptions
 from medxai.report.pipeline import analyse_study, method_specs
 from medxai.report.render_html import render_html
-from medxai.report.render_pdf import NO_BROWSER, find_browser, render_pdf
+from medxai.report.render_pdf import find_browser, report_pdf
 from medxai.report.summary import build_summary, summary_json
 from medxai.report.writer import REPORT_MARKER, check_output, write_report
 
@@ -92,7 +92,8 @@ def build_report(options: ReportOptions) -> ReportResult:
     pngs = {path: png for figs in rendered for path, _, png in figs.items.values()}
     html = render_html(summary, pngs)
     files = {HTML_NAME: html.encode("utf-8"), JSON_NAME: summary_json(summary).encode("utf-8")}
-    if browser is not None:
-        files[PDF_NAME] = render_pdf(html, browser)
+    pdf, pdf_note = report_pdf(html, browser, out)
+    if pdf is not None:
+        files[PDF_NAME] = pdf
     write_report(out, {**files, **pngs, **(dicom.files if dicom else {})}, options.force)
-    return ReportResult(out=out, summary=summary, notes=() if browser else (NO_BROWSER,))
+    return ReportResult(out=out, summary=summary, notes=(pdf_note,) if pdf_note else ())

@@ -19,11 +19,13 @@ same three-image report, on an idle 2-core CPU):
   browser), WeasyPrint ≈1.4 s plus 0.6 s to import.
 
 Without Chromium the report is still written, without ``report.pdf``, and the command
-says so on one line (:data:`NO_BROWSER`). ``MEDXAI_CHROMIUM`` names the browser to use
-(e.g. Google Chrome); otherwise the first of :data:`BROWSER_NAMES` on ``PATH``.
+says so on one line (:data:`NO_BROWSER`); so it is when the browser fails or takes over
+:data:`PRINT_TIMEOUT_S`, the note then naming the browser and its last message.
+``MEDXAI_CHROMIUM`` names the browser to use (e.g. Google Chrome); otherwise the first
+of :data:`BROWSER_NAMES` on ``PATH``.
 
-The browser runs with a fresh profile in a private temporary folder, without network
-features, and prints a copy of the page written there; the report itself is still
+The browser runs with a fresh profile in a temporary folder beside the output, without
+network features, and prints a copy of the page written there; the report itself is still
 published atomically by :mod:`medxai.report.writer`. The page loads nothing (figures
 are ``data:`` URIs and its Content-Security-Policy forbids any other source).
 """
@@ -40,6 +42,7 @@ from html import unescape
 from pathlib import Path
 
 from medxai import __version__
+from medxai.atomic import PARTIAL, owner_tag
 from medxai.errors import MedxaiError
 
 #: Environment variable naming the Chromium/Chrome executable to print with.
@@ -60,7 +63,7 @@ BROWSER_FLAGS = (
     "--disable-extensions",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
-#: Seconds a print may take before the browser is stopped and the report fails.
+#: Seconds a print may take before the browser is stopped (and the PDF left out).
 PRINT_TIMEOUT_S = 120.0
 #: The one-line note when no browser is found (the report is written without the PDF).
 NO_BROWSER = (
@@ -88,20 +91,47 @@ def find_browser() -> Path | None:
     return None
 
 
-def render_pdf(html: str, browser: Path, timeout_s: float = PRINT_TIMEOUT_S) -> bytes:
+def report_pdf(html: str, browser: Path | None, near: Path) -> tuple[bytes | None, str | None]:
+    """``(PDF bytes, None)``, or ``(None, a one-line note)`` when no PDF could be printed.
+
+    A missing or failing browser costs the PDF only: the rest of the report is written.
+    """
+    if browser is None:
+        return None, NO_BROWSER
+    try:
+        return render_pdf(html, browser, near), None
+    except MedxaiError as exc:
+        return None, f"report.pdf not written: {exc}"
+
+
+def render_pdf(
+    html: str, browser: Path, near: Path, timeout_s: float = PRINT_TIMEOUT_S
+) -> bytes:
     """The PDF bytes of the page ``html``, printed by ``browser``.
 
-    Its document information holds the page's ``<title>`` and medxai's version (the
+    The browser works in a temporary sibling of ``near`` (the output the PDF belongs to),
+    named by :mod:`medxai.atomic`'s rule, so that a killed run's folder is cleaned by the
+    next write; a confined browser (a snap) cannot see the system's temporary folder. The
+    PDF's document information holds the page's ``<title>`` and medxai's version (the
     browser's own would name the browser as the creator).
 
     Raises:
         MedxaiError: the browser failed, timed out, or printed no PDF (one line, with
             the browser's last message).
     """
-    with tempfile.TemporaryDirectory(prefix="medxai-pdf-") as folder:
+    try:
+        folder = tempfile.mkdtemp(
+            prefix=f".{near.name}.{owner_tag()}.", suffix=PARTIAL, dir=near.parent
+        )
+    except OSError as exc:
+        raise MedxaiError(f"{near.parent}: cannot write here ({exc.strerror or exc})") from exc
+    try:
         tmp = Path(folder)
         page, pdf = tmp / "report.html", tmp / "report.pdf"
-        page.write_text(html, encoding="utf-8")
+        try:
+            page.write_text(html, encoding="utf-8")
+        except OSError as exc:
+            raise MedxaiError(f"{page}: cannot write ({exc.strerror or exc})") from exc
         command = [
             str(browser),
             *BROWSER_FLAGS,
@@ -116,6 +146,8 @@ def render_pdf(html: str, browser: Path, timeout_s: float = PRINT_TIMEOUT_S) -> 
         if code != 0 or not pdf.is_file() or not pdf.read_bytes().startswith(b"%PDF"):
             raise MedxaiError(f"{browser}: printing report.pdf failed ({_last_line(log, code)})")
         data = pdf.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     info = {"Title": unescape(title.group(1).strip()) if title else ""}
     return with_info(data, {**info, "Creator": f"medxai {__version__}", "Producer": "Chromium"})

@@ -22,7 +22,14 @@ from report_helpers import write_png
 from medxai.cli import main
 from medxai.errors import MedxaiError
 from medxai.report.figures import MATTE_COLOR, MATTE_PT, add_mattes
-from medxai.report.render_pdf import BROWSER_ENV, NO_BROWSER, find_browser, render_pdf, with_info
+from medxai.report.render_pdf import (
+    BROWSER_ENV,
+    NO_BROWSER,
+    find_browser,
+    render_pdf,
+    report_pdf,
+    with_info,
+)
 from medxai.viz.figures import ImagePanels, figure_png, overview_figure
 
 pypdf = pytest.importorskip("pypdf")
@@ -101,22 +108,62 @@ def fake_browser(folder: Path, script: str) -> Path:
     return path
 
 
+#: Headless, and nothing that reaches the network: what Chromium must be run with here.
+ISOLATION_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+#: A stand-in browser that records its arguments and prints a one-line "PDF".
+PRINTING = """for a in "$@"; do echo "$a" >> "$(dirname "$0")/args"; done
+for a in "$@"; do case "$a" in --print-to-pdf=*) echo "%PDF-1.4 x" > "${a#*=}";; esac; done"""
+
+
+def test_the_browser_works_beside_the_output_and_cleans_up(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    browser = fake_browser(tools, PRINTING)
+    out = tmp_path / "reports" / "study_report"
+    out.parent.mkdir()
+    assert render_pdf("<title>t</title>", browser, out) == b"%PDF-1.4 x\n"
+    args = (tools / "args").read_text().splitlines()
+    assert set(ISOLATION_FLAGS) <= set(args)
+    work = {Path(a.split("=", 1)[1]).parent for a in args if a.startswith("--print-to-pdf=")}
+    profile = [Path(a.split("=", 1)[1]) for a in args if a.startswith("--user-data-dir=")]
+    page = Path(args[-1].removeprefix("file://"))
+    assert len(work) == 1 and profile == [next(iter(work)) / "profile"]
+    assert page.parent in work and page.parent.parent == out.parent
+    assert page.parent.name.startswith(".study_report.") and page.parent.name.endswith(".partial")
+    assert list(out.parent.iterdir()) == []  # the work folder is gone
+
+
 def test_a_failing_browser_is_one_clear_error(tmp_path: Path) -> None:
     browser = fake_browser(tmp_path, 'echo "noise" >&2; echo "cannot open display" >&2; exit 3')
+    out = tmp_path / "report"
     with pytest.raises(MedxaiError) as caught:
-        render_pdf("<title>t</title>", browser)
+        render_pdf("<title>t</title>", browser, out)
     message = str(caught.value)
     assert message == f"{browser}: printing report.pdf failed (exit code 3: cannot open display)"
+    # in a report, it costs the PDF only, with that message as the note
+    note = f"report.pdf not written: {message}"
+    assert report_pdf("<title>t</title>", browser, out) == (None, note)
+    assert report_pdf("<title>t</title>", None, out) == (None, NO_BROWSER)
     silent = fake_browser(tmp_path, "exit 0")  # exits cleanly but prints nothing
     with pytest.raises(MedxaiError, match=re.escape("printing report.pdf failed (exit code 0)")):
-        render_pdf("<title>t</title>", silent)
+        render_pdf("<title>t</title>", silent, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-chromium"]
 
 
 def test_a_hanging_browser_is_stopped(tmp_path: Path) -> None:
     marker = tmp_path / "still-running"
     browser = fake_browser(tmp_path, f"(sleep 1; touch {marker}) & sleep 30")
     with pytest.raises(MedxaiError, match=r"printing report\.pdf took over 1 s$"):
-        render_pdf("<title>t</title>", browser, timeout_s=0.6)
+        render_pdf("<title>t</title>", browser, tmp_path / "report", timeout_s=0.6)
     time.sleep(1.5)  # the whole process group was killed: the child never touches
     assert not marker.exists()
 
