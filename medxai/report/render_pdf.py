@@ -171,7 +171,10 @@ def _run(command: list[str], timeout_s: float) -> tuple[int | None, str]:
     try:
         out, err = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):  # POSIX: the group; elsewhere the browser itself
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
         process.communicate()
         return None, ""
     return process.returncode, (out + err).decode("utf-8", "replace")
