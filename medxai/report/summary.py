@@ -100,7 +100,8 @@ class PathRule:
 
     def path(self, path: str | os.PathLike[str]) -> str:
         """``path`` as the report shows it."""
-        resolved = Path(path).resolve()
+        path = Path(path)
+        resolved = path.parent.resolve() / path.name  # the entry itself: a link loop is listed too
         if self.show:
             return str(resolved)
         try:
@@ -139,9 +140,9 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
     """One warning per method entry (:func:`method_entry`) whose maps are approximate
     (fast mode or reduced precision).
 
-    Fast mode's agreement with the exact map depends on the model: Spearman 0.84 on one
-    phantom-trained ResNet-18 and 0.57 on another, at 16 channels per layer
-    (docs/benchmarks.md), so the reader is told to confirm with ``--exact``.
+    Fast mode states how close each map is estimated to be to the exact one (the
+    estimate fast mode makes from scored check channels, :mod:`medxai.cams.estimate`),
+    and the reader is still told to confirm with ``--exact``.
     """
     out = []
     for method in methods:
@@ -151,17 +152,34 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
         plural = "" if budget == 1 else "s"
         how = f"fast mode, {budget} channel{plural} per layer" if budget else "reduced precision"
         out.append(
-            f"{method['label']} maps are approximate ({how}); how close they are to the exact "
-            "maps depends on the model: rerun with --exact before relying on their detail"
+            f"{method['label']} maps are approximate ({how}){_estimate_text(method)}; "
+            "rerun with --exact before relying on their detail"
         )
     return out
+
+
+def _estimate_text(method: Mapping[str, Any]) -> str:
+    """``, estimated Spearman with the exact map …`` per image, from fast mode's error
+    estimate; empty when there is none."""
+    parts = []
+    for name, estimate in method.get("error_estimates", {}).items():
+        if estimate is None:
+            parts.append(f"{name}: not estimated")
+        else:
+            parts.append(
+                f"{name}: {estimate['spearman']:.2f}, max abs difference "
+                f"{estimate['max_abs']:.2f}"
+            )
+    if not parts:
+        return ""
+    return "; estimated Spearman correlation with the exact map, " + "; ".join(parts)
 
 
 def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:
     """A method's name, mode and the settings recorded on its results."""
     first = analysis.images[0].results[spec.label]
     settings = {k: v for k, v in first.settings.items() if k != "target_layers"}
-    return {
+    entry = {
         "key": spec.key,
         "label": spec.label,
         "mode": spec.mode,
@@ -169,6 +187,12 @@ def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:
         "settings": settings,
         "target_layers": list(first.settings.get("target_layers", [])),
     }
+    if "error_estimate" in first.settings:  # fast mode: one estimate per image
+        entry["error_estimates"] = {
+            image.image.name: image.results[spec.label].settings["error_estimate"][0]
+            for image in analysis.images
+        }
+    return entry
 
 
 def image_entry(
@@ -325,7 +349,9 @@ def build_summary(
         "localisation_mean": mean_metrics(analysis),
         "inputs": input_entries(image_sha256, inputs, checkpoint, paths),
         "skipped": [{"path": paths.path(p), "reason": r} for p, r in inputs.skipped],
-        "ignored": [paths.path(p) for p in inputs.ignored if p.resolve() != annotation_name],
+        "ignored": [
+            paths.path(p) for p in inputs.ignored if p.parent.resolve() / p.name != annotation_name
+        ],
         "warnings": warnings,
     }
     return paths.text(clean(summary))
