@@ -56,8 +56,8 @@ def test_the_mode_decides_exact_or_fast_by_device() -> None:
     }
     gpu = method_options("pcam+", mode=Mode(channel_budget=4), device="cuda", input_size=SIZE)
     assert gpu == {"input_size": (SIZE, SIZE)}
-    fast = method_options("pcam-", mode=Mode("fast", 4), device="cuda")
-    assert fast == {"channel_budget": 4}
+    fast = method_options("pcam-", mode=Mode("fast", 4, 0.2), device="cuda")
+    assert fast == {"channel_budget": 4, "tolerance": 0.2}
     # methods without a fast mode get only the common options they take
     assert method_options("cam", mode=Mode("fast", 4), device="cpu", seed=1, batch_size=2) == {}
     assert method_options("rise", mode=Mode(), device="cpu", input_size=SIZE, seed=5) == {
