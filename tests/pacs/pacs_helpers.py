@@ -31,6 +31,8 @@ DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 H, W = 64, 48
 #: The annotated box of ``cr1.dcm`` (x0, y0, x1, y1).
 BOX = (18, 10, 30, 40)
+#: A value decoded from a FRACTIONAL Segmentation is within half a step (1/510) of the map.
+FRACTIONAL_TOLERANCE = 0.5 / 255 + 1e-6
 
 
 def require(paths: list[Path], what: str) -> None:

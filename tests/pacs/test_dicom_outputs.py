@@ -11,7 +11,14 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from pacs_helpers import H, W, dciodvfy_errors, dicom_factory, write_cr_study
+from pacs_helpers import (
+    FRACTIONAL_TOLERANCE,
+    H,
+    W,
+    dciodvfy_errors,
+    dicom_factory,
+    write_cr_study,
+)
 from pydicom.uid import generate_uid
 from report_runs import run_report
 
@@ -27,9 +34,6 @@ from medxai.pacs.maps import (
 from medxai.pacs.sources import SourceImage, read_header
 from medxai.pacs.sr import STUDY_GROUP, study_probability
 from medxai.pacs.uids import UID_ROOT, new_uid
-
-#: A value decoded from a FRACTIONAL Segmentation is within half a step of the map.
-FRACTIONAL_TOLERANCE = 0.5 / MAX_FRACTIONAL_VALUE + 1e-6
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +101,7 @@ def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_s
         assert derivation.SourceImageSequence[0].ReferencedSOPInstanceUID == entry["source"]
         values = decoded_values(ds)
         expected = maps[(name, entry["method"])]
-        assert values.shape == (1, H, W)
+        assert values.shape == (1, H, W) and ds.MaximumFractionalValue == MAX_FRACTIONAL_VALUE
         np.testing.assert_allclose(values[0], expected, atol=FRACTIONAL_TOLERANCE)
         assert expected.max() - expected.min() > 0.1  # a real map, not a constant
         label = "PCAMPM_APPROX" if entry["method"] == "PCAM±" else "CAM"

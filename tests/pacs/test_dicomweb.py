@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pacs_helpers import free_port
+from pacs_helpers import FRACTIONAL_TOLERANCE, free_port
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from report_runs import Run, run_report
-from test_dicom_outputs import FRACTIONAL_TOLERANCE
 
 from medxai.errors import OutputError
 from medxai.pacs.credentials import PASSWORD_VAR, USER_VAR, BearerAuth
@@ -233,6 +232,16 @@ def test_study_without_images(orthanc, tmp_path: Path, tiny_checkpoint: Path) ->
     assert f"skipped instance {sr.SOPInstanceUID}: not an image (structured report" in run.error
 
 
+@pytest.mark.usefixtures("credentials")
+def test_unknown_series(orthanc, cr_study, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    folder, study = cr_study
+    store_folder(DicomWebServer(orthanc.dicomweb), folder)
+    series = generate_uid()
+    argv = ["--dicomweb", orthanc.dicomweb, "--study", study, "--series", series]
+    run = report_fault(argv, tiny_checkpoint, tmp_path / "o")
+    assert f"series {series} of study {study} not found on the server" in run.error
+
+
 @contextlib.contextmanager
 def silent_server() -> Iterator[str]:
     """A loopback socket that accepts connections and never answers."""
@@ -275,3 +284,21 @@ def test_partial_stow_failure_says_what_was_stored(pacs_report, tmp_path: Path) 
     assert f"not stored: {refused} (" in message
     assert all(e["file"] in message for e in entries)
     assert str(copy) in message  # where every object is kept
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give a STUDY_DIR, or --dicomweb URL --study UID"),
+        (["study", "--store"], "--store needs --dicomweb URL"),
+        (["study", "--study", "1.2.3"], "--study needs --dicomweb URL"),
+        (["study", "--dicomweb", "http://127.0.0.1:9/"], "not both"),
+        (["--dicomweb", "http://127.0.0.1:9/"], "--dicomweb needs --study UID"),
+        (["--dicomweb", "ftp://127.0.0.1/", "--study", "1.2"], "not an http:// or https://"),
+        (["--dicomweb", "http://127.0.0.1:9/", "--study", "1.2", "--timeout", "0"], "> 0"),
+    ],
+)
+def test_option_combinations(argv: list[str], message: str, tiny_checkpoint: Path) -> None:
+    run = run_report([*argv, "--checkpoint", str(tiny_checkpoint)])
+    assert run.code == 2 and message in run.error
+    assert run.stderr.count("\n") == 1
