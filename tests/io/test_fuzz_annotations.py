@@ -11,6 +11,7 @@ and reproduces. ``--fuzz-iterations N`` sets the mutated files per seed file and
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import signal
@@ -158,20 +159,24 @@ def mutate_structure(rng: random.Random, data: bytes) -> bytes:
     """Native JSON only: replace, delete or multiply a value somewhere in the document."""
     document = json.loads(data)
     for _ in range(rng.randint(1, 3)):
-        path = rng.choice(_paths(document)[1:])
+        paths = _paths(document)[1:]
+        if not paths:  # everything deleted already
+            break
+        path = rng.choice(paths)
         parent = document
         for key in path[:-1]:
             parent = parent[key]
         key = path[-1]
         choice = rng.randrange(4)
         if choice == 0:
-            parent[key] = rng.choice(VALUES)
+            parent[key] = copy.deepcopy(rng.choice(VALUES))
         elif choice == 1 and isinstance(parent, dict):
             del parent[key]
         elif choice == 2 and isinstance(parent[key], list):
             parent[key] = parent[key] * rng.randint(2, 200)
         elif isinstance(parent, dict):
-            parent[rng.choice(["label", "angle", "$", "images", "shape", "x"])] = rng.choice(VALUES)
+            name = rng.choice(["label", "angle", "$", "images", "shape", "x"])
+            parent[name] = copy.deepcopy(rng.choice(VALUES))
     try:
         return json.dumps(document).encode()
     except ValueError:  # e.g. an integer too long to write: keep the seed for this one
