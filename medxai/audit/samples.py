@@ -64,7 +64,7 @@ def load_images(
     out = []
     for record in records:
         path = Path(record.path)
-        pixels = read_radiograph_png(path)
+        pixels = read_radiograph_png(path, record.root)
         h, w = pixels.shape
         folder = path.parent
         if folder not in annotations:
