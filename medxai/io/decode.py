@@ -9,25 +9,32 @@ which derives from ``BaseException``, so ``except Exception`` misses it. Inside
 passes unchanged, and ``MemoryError`` is reported as such. A study's reader then lists
 the file as skipped and goes on with the others.
 
+PNG and JPEG files are opened by :func:`pil_image`, which adds the file-access rule
+(:mod:`medxai.io.files`) and the size policy (:mod:`medxai.io.radiograph`) to Pillow.
+
 **Compressed DICOM pixel data** (JPEG, JPEG-LS, JPEG 2000, RLE) is decoded by
 :func:`isolated`, in a worker process, so that a decoder that crashes the process
 (segmentation fault, abort), hangs, or allocates without bound takes down only the
 worker: the file is skipped with a one-line reason, and the next file gets a fresh
-worker. The worker is started once per process with ``spawn`` (a clean interpreter that
-imports only pydicom and its plugins, never a copy of a parent holding torch, threads or
-a GPU context) and then reused; a task gets a time limit of
+worker. The worker is a fresh interpreter started with :mod:`subprocess` once per
+process (never a fork of a parent holding torch, threads or a GPU context, and never a
+second run of the caller's main script) and then reused; its stderr, where native
+decoders print their panics, is discarded. A task gets a time limit of
 :data:`DECODE_SECONDS` plus :data:`DECODE_SECONDS_PER_MEGAPIXEL` per million pixels, and
 an address-space limit of the worker's own size plus :func:`memory_allowance` of the
 pixels to decode.
 
-Measured cost on the 2-core development machine (decode of one image, median of 20):
-a 2,000 × 2,500 12-bit RLE CR takes 24 ms in the process and 31 ms through the worker
-(the 10 MB result crosses a pipe); a 64 × 64 JPEG 2000 takes 1.4 ms and 2.2 ms; the
-worker's start, paid once per process, is 0.4 s. A fresh process per image would pay
-that start for every image, so the worker is kept. PNG, JPEG and uncompressed DICOM
-stay in the process: Pillow's decoders and numpy raise exceptions on damaged data
-rather than crash, the size policy bounds their memory and time before decoding, and
-a training run's thousands of PNGs each second would pay the transfer for nothing.
+Measured cost (a shared 2-core machine, median of 9 decodes, timing
+``medxai.io.dicom.decode_pixels`` in the process against ``_decode``): a 2,000 × 2,500
+12-bit RLE image, 27 ms in the process and 119 ms through the worker (5 MB in and 10 MB
+out through pipes); a 64 × 64 JPEG 2000, 1.8 ms and 12 ms; a 2,000 × 2,500 JPEG 2000,
+0.99 s and 1.03 s. Starting the worker costs 0.8 s, once per process. A fresh process per
+image would pay that start for every image, so the worker is kept. A report spends
+seconds per image on its saliency maps, so 0.1 s per compressed image is the price of a
+study that survives a crashing decoder. PNG, JPEG and uncompressed DICOM stay in the
+process: Pillow's decoders and numpy raise exceptions on damaged data rather than
+crash, the size policy bounds their memory and time before decoding, and a training
+run reading thousands of PNGs a second would pay the transfer for nothing.
 """
 
 from __future__ import annotations
