@@ -521,3 +521,76 @@ def test_ellipse_mask_is_the_pixelwise_inequality():
     )
     for e in extreme:
         np.testing.assert_array_equal(e.mask(40, 50), e.contains(cols, rows))
+
+
+# --- through `medxai report`: refused in one line, nothing written; hostile labels drawn ----
+
+
+REPORT_ARGS = ("--device", "cpu", "--channel-budget", "1", "--batch-size", "16", "--no-progress")
+
+
+@pytest.fixture(scope="module")
+def png_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("annotated") / "study1_positive"
+    folder.mkdir()
+    pixels = (np.random.default_rng(0).random((40, 52)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(folder / "image1.png")
+    return folder
+
+
+def _report(study: Path, annotations: Path, out: Path, checkpoint: Path, capsys) -> tuple:
+    from medxai.cli import main
+
+    capsys.readouterr()
+    code = main(["report", str(study), "--checkpoint", str(checkpoint), "--annotations",
+                 str(annotations), "--out", str(out), *REPORT_ARGS])  # fmt: skip
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("deep.json", b'{"images": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested too deeply"),
+        (
+            "utf16.xml",
+            ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY e "x">]>'
+             '<annotations><image name="image1.png"><box label="&e;" xtl="1" ytl="1" xbr="9"'
+             ' ybr="9"/></image></annotations>').encode("utf-16-le"),
+            "document type declarations and entities are not allowed",
+        ),
+        (
+            "many.json",
+            json.dumps(_native([{"shape": "box", "x0": 1, "y0": 1, "x1": 3, "y1": 3}] * 10_001))
+            .encode(),
+            "at most 10,000 per image",
+        ),
+    ],
+    ids=["deep-json", "utf16-entity", "too-many-shapes"],
+)  # fmt: skip
+def test_report_refuses_hostile_annotations_in_one_line(
+    png_study_dir, tiny_checkpoint, tmp_path, capsys, name, content, problem
+):
+    annotations = tmp_path / name
+    annotations.write_bytes(content)
+    out = tmp_path / "report"
+    code, err = _report(png_study_dir, annotations, out, tiny_checkpoint, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(annotations) in lines[0] and problem in lines[0]
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing half-written
+
+
+def test_report_draws_hostile_labels(png_study_dir, tiny_checkpoint, tmp_path, capsys):
+    label = r"$\sqrt{2$ step"
+    shapes = [{"shape": "box", "x0": 5, "y0": 5, "x1": 30, "y1": 30, "label": label}]
+    annotations = write(tmp_path, "annotations.json", json.dumps(_native(shapes)))
+    out = tmp_path / "report"
+    code, err = _report(png_study_dir, annotations, out, tiny_checkpoint, capsys)
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["images"][0]["metrics"]  # localisation against the box was computed
+    assert list((out / "figures").glob("*overview.png"))
