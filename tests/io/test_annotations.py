@@ -584,6 +584,7 @@ def test_report_refuses_hostile_annotations_in_one_line(
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing half-written
 
 
+@pytest.mark.slow
 def test_report_draws_hostile_labels(png_study_dir, tiny_checkpoint, tmp_path, capsys):
     label = r"$\sqrt{2$ step"
     shapes = [{"shape": "box", "x0": 5, "y0": 5, "x1": 30, "y1": 30, "label": label}]
