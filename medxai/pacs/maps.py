@@ -64,11 +64,21 @@ class MapDescription:
 
     @property
     def description(self) -> str:
-        """Content Description (LO, 64 characters)."""
-        text = f"{ascii_label(self.label)} saliency for '{self.explained_class}', 0-1"
+        """Content Description (LO, 64 characters): method, range, class when it fits,
+        and whether the map is approximate."""
+        head = f"{ascii_label(self.label)} saliency 0-1"
+        tail = ""
         if self.approximate:
-            text += f"; approximate ({self.how})" if self.how else "; approximate"
-        return ascii_label(text)[:64]
+            tail = f"; approximate ({self.how})" if self.how else "; approximate"
+        middle = f" for '{ascii_label(self.explained_class)}'"
+        if len(head + middle + tail) > 64:
+            middle = ""
+        return (head + middle + tail)[:64]
+
+    @property
+    def segment_label(self) -> str:
+        """Segment Label (LO, 64 characters): the method and the class it explains."""
+        return f"{ascii_label(self.label)} saliency for '{ascii_label(self.explained_class)}'"[:64]
 
 
 def map_object_kind(source: SourceImage) -> str | None:
@@ -160,7 +170,7 @@ def build_map(
     elif kind == SEGMENTATION:
         segment = hd.seg.SegmentDescription(
             segment_number=1,
-            segment_label=f"{ascii_label(what.label)} saliency"[:64],
+            segment_label=what.segment_label,
             segmented_property_category=codes.SCT.SpatialAndRelationalConcept,
             segmented_property_type=QUANTITY,
             algorithm_type="AUTOMATIC",

@@ -95,7 +95,7 @@ def describe(method: Mapping[str, Any], explained_class: str) -> MapDescription:
     budget = method["settings"].get("channel_budget")
     how = ""
     if method["approximate"]:
-        how = f"fast mode, {budget} per layer" if budget else "reduced precision"
+        how = f"fast mode, {budget}/layer" if budget else "reduced precision"
     return MapDescription(method["label"], explained_class, bool(method["approximate"]), how)
 
 

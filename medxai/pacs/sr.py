@@ -38,7 +38,7 @@ STUDY_GROUP = "study"
 
 def metric_concept(key: str) -> hd.sr.CodedConcept:
     """The coded name of a localisation metric of :data:`~medxai.report.pipeline.METRICS`."""
-    return hd.sr.CodedConcept(METRIC_CODES[key], SCHEME, METRICS[key][0])
+    return hd.sr.CodedConcept(METRIC_CODES[key], SCHEME, METRICS[key])
 
 
 def method_concept(label: str) -> hd.sr.CodedConcept:

@@ -106,7 +106,11 @@ def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_s
         assert expected.max() - expected.min() > 0.1  # a real map, not a constant
         label = "PCAMPM_APPROX" if entry["method"] == "PCAM±" else "CAM"
         assert ds.ContentLabel == label
-        assert ("approximate" in ds.ContentDescription) == (entry["method"] == "PCAM±")
+        if entry["method"] == "PCAM±":
+            assert ds.ContentDescription == "PCAM+- saliency 0-1; approximate (fast mode, 1/layer)"
+        else:
+            assert ds.ContentDescription == "CAM saliency 0-1 for 'abnormal'"
+        assert ds.SegmentSequence[0].SegmentLabel.endswith("saliency for 'abnormal'")
 
 
 @pytest.mark.slow
