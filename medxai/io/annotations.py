@@ -43,6 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from medxai.errors import InputError
+from medxai.io.annotation_limits import (
+    MAX_ANNOTATION_BYTES,
+    MAX_POLYGON_POINTS,
+    MAX_SHAPES_PER_IMAGE,
+    check_point_count,
+    check_shape_count,
+)
 from medxai.io.cvat import cut, parse_cvat
 from medxai.io.cvat import entry as _entry
 from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask, covered_shapes
@@ -66,13 +73,6 @@ __all__ = [
 
 #: File names looked for in a study folder, in order, when no file is given.
 ANNOTATION_FILE_NAMES: tuple[str, ...] = ("annotations.json", "annotations.xml")
-
-#: Largest annotation file read, in bytes (see "Limits" above).
-MAX_ANNOTATION_BYTES = 32 * 2**20
-#: Most shapes one image may carry.
-MAX_SHAPES_PER_IMAGE = 10_000
-#: Most points one polygon may have.
-MAX_POLYGON_POINTS = 10_000
 
 #: How far (pixels) a defining point may lie beyond the image edge, to absorb rounding in
 #: exports; anything further out is an error.
@@ -167,6 +167,7 @@ def _json_shape(source: Path, where: str, item: Any) -> Shape:
     points = item.get("points")
     if not isinstance(points, list):
         raise InputError(source, f"{where}: 'points' must be a list of [x, y] pairs")
+    check_point_count(source, where, len(points))
     pairs = []
     for k, point in enumerate(points):
         pair = (
@@ -199,6 +200,7 @@ def _parse_native(data: bytes, source: Path) -> dict[str, list[Shape]]:
     for name, items in document["images"].items():
         if not isinstance(items, list):
             raise InputError(source, f"{_entry(name)}: expected a list of shapes")
+        check_shape_count(source, _entry(name), len(items))
         shapes[name] = [_json_shape(source, _entry(name, k), item) for k, item in enumerate(items)]
     return shapes
 
@@ -237,26 +239,7 @@ def load_annotations(path: str | Path) -> Annotations:
         raise InputError(source, "the annotation file is empty")
     else:
         raise InputError(source, "not an annotation file: expected native JSON or CVAT XML 1.1")
-    _check_limits(annotations)
     return annotations
-
-
-def _check_limits(annotations: Annotations) -> None:
-    """Refuse an image with too many shapes or a polygon with too many points."""
-    for name, shapes in annotations.items():
-        if len(shapes) > MAX_SHAPES_PER_IMAGE:
-            raise InputError(
-                annotations.source,
-                f"{_entry(name)}: {len(shapes):,} shapes; at most "
-                f"{MAX_SHAPES_PER_IMAGE:,} per image are supported",
-            )
-        for k, shape in enumerate(shapes):
-            if isinstance(shape, Polygon) and len(shape.points) > MAX_POLYGON_POINTS:
-                raise InputError(
-                    annotations.source,
-                    f"{_entry(name, k)}: polygon has {len(shape.points):,} points; at most "
-                    f"{MAX_POLYGON_POINTS:,} are supported",
-                )
 
 
 def _outside(x: float, y: float, height: int, width: int) -> bool:

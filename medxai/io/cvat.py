@@ -34,6 +34,7 @@ import defusedxml
 import defusedxml.ElementTree
 
 from medxai.errors import InputError
+from medxai.io.annotation_limits import check_point_count, check_shape_count
 from medxai.io.shapes import Box, Ellipse, Polygon, Shape, rotated_box
 
 _SKIPPED = {"tag"}
@@ -84,6 +85,7 @@ def _points(source: Path, where: str, element: ET.Element) -> tuple[tuple[float,
     raw = element.get("points")
     if raw is None:
         raise InputError(source, f"{where}: missing attribute 'points'")
+    check_point_count(source, where, raw.strip(" ;").count(";") + 1)
     points = []
     for pair in filter(None, (p.strip() for p in raw.split(";"))):
         parts = pair.split(",")
@@ -168,6 +170,7 @@ def parse_cvat(
                 _pixels(source, entry(name), image, "height"),
                 _pixels(source, entry(name), image, "width"),
             )
+        check_shape_count(source, entry(name), sum(c.tag not in _SKIPPED for c in image))
         found: list[Shape] = []
         for child in image:
             if child.tag in _SKIPPED:
