@@ -1,6 +1,5 @@
 """Audits of a classifier and its explanations: the library behind the audit notebooks.
 
-- :mod:`medxai.audit.bootstrap`: percentile bootstrap CIs of any statistic;
 - :mod:`medxai.audit.subgroups`: AUROC per subgroup (cast / no cast) with CIs;
 - :mod:`medxai.audit.cast`: a simple cast segmentation, and the saliency mass on a cast;
 - :mod:`medxai.audit.counterfactual`: images with the cast painted out;

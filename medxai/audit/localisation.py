@@ -1,7 +1,7 @@
 """Localisation of saliency maps against ground-truth fracture shapes, with CIs.
 
 Per image and method (the map resized to the image's own size, see
-:func:`medxai.evaluate.measures.localisation`): pointing game (hit = 1), relevance
+:func:`medxai.metrics.localisation.localisation_row`): pointing game (hit = 1), relevance
 mass, relevance rank, IoU at Otsu's threshold and AUPRC. Per method: the mean over
 images with a percentile bootstrap 95 % CI (images resampled). Per pair of methods: the
 mean of the per-image differences with its CI, which is tighter than comparing two
@@ -15,14 +15,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from medxai.audit.bootstrap import Estimate, mean_ci
 from medxai.audit.samples import AuditImage
-from medxai.evaluate.measures import ANNOTATION_COLUMNS, localisation
+from medxai.metrics.bootstrap import Estimate, mean_ci
+from medxai.metrics.localisation import LOCALISATION_COLUMNS, localisation_row
 
 __all__ = ["METRICS", "localisation_values", "paired_difference", "summarise_localisation"]
 
 #: The metrics, in table order.
-METRICS: tuple[str, ...] = ANNOTATION_COLUMNS
+METRICS: tuple[str, ...] = LOCALISATION_COLUMNS
 
 
 def localisation_values(
@@ -38,7 +38,7 @@ def localisation_values(
             raise ValueError(f"{method}: {len(stack)} maps for {len(images)} images")
         values = {m: np.full(len(images), np.nan) for m in METRICS}
         for i, image in enumerate(images):
-            row = localisation(torch.from_numpy(np.asarray(stack[i])), image.annotation, None)
+            row = localisation_row(torch.from_numpy(np.asarray(stack[i])), image.annotation)
             for m in METRICS:
                 values[m][i] = row[m]
         out[method] = values

@@ -31,7 +31,7 @@ from medxai.audit.samples import AuditImage, explain, inputs_of, predict
 from medxai.audit.subgroups import SubgroupAuroc, subgroup_aurocs
 from medxai.audit.verdict import ShortcutRule, ShortcutVerdict, shortcut_verdict
 from medxai.data.transforms import to_model_input
-from medxai.evaluate.measures import map_at
+from medxai.metrics.geometry import map_at
 
 __all__ = [
     "CastAudit",

@@ -13,7 +13,7 @@ import numpy as np
 
 from medxai.audit.plaster import CastAudit
 from medxai.audit.samples import AuditImage
-from medxai.evaluate.measures import map_at
+from medxai.metrics.geometry import map_at
 from medxai.viz import draw_outlines, label_styles, overlay
 from medxai.viz.text import plain_text
 

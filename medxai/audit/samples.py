@@ -2,7 +2,7 @@
 
 :func:`load_images` reads a split once: the gray pixels at their own size, the model
 input (resized and normalised as in training), the label, the study, the cast mask
-(``<study>/masks/<image>_cast.png`` when present, see :mod:`medxai.evaluate.masks`) and
+(``<study>/masks/<image>_cast.png`` when present, see :mod:`medxai.io.masks`) and
 the annotation shapes (the study's ``annotations.json``). The same code reads phantoms
 and MURA; a MURA copy without cast masks gives ``cast=None`` everywhere (then segment
 casts with :func:`medxai.audit.cast.segment_cast`).
@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from medxai.data.mura import build_index
 from medxai.data.transforms import IMAGENET_MEAN, IMAGENET_STD, read_radiograph_png, to_model_input
-from medxai.evaluate.masks import annotation_mask_for, cast_mask_for, study_annotations
+from medxai.io.masks import annotation_mask_for, cast_mask_for, study_annotations
 
 __all__ = ["AuditImage", "explain", "inputs_of", "load_images", "predict"]
 

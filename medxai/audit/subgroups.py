@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
-from medxai.audit.bootstrap import Estimate, cell_rng
+from medxai.metrics.bootstrap import Estimate, cell_rng, percentile_interval
 
 __all__ = ["SubgroupAuroc", "auroc", "stratified_auroc_ci", "subgroup_aurocs"]
 
@@ -62,9 +62,7 @@ def stratified_auroc_ci(
         p = pos[rng.integers(0, len(pos), len(pos))]
         q = neg[rng.integers(0, len(neg), len(neg))]
         values[b] = auroc(np.r_[p, q], both)
-    tail = 100.0 * (1.0 - level) / 2.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return Estimate(len(s), value, float(low), float(high))
+    return Estimate(len(s), value, *percentile_interval(values, level))
 
 
 @dataclass(frozen=True)

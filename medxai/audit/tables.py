@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from medxai.audit.bootstrap import Estimate
+from medxai.metrics.bootstrap import Estimate
 
 __all__ = ["format_estimate", "format_table"]
 

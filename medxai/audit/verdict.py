@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from medxai.audit.bootstrap import Estimate, mean_ci
+from medxai.metrics.bootstrap import Estimate, mean_ci
 
 __all__ = ["ShortcutRule", "ShortcutVerdict", "shortcut_verdict"]
 

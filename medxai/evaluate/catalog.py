@@ -26,7 +26,7 @@ Columns of ``per_image.csv`` (one row per image and method):
   ``pointing_game`` (1 hit, 0 miss), ``relevance_mass``, ``relevance_rank``, ``iou_otsu``
   and ``auprc``; against its cast mask, ``cast_mass``, the share of the map's mass on the
   cast (the shortcut audit). Measured at the original image size
-  (:mod:`medxai.evaluate.masks`); NaN where the image has no such mask.
+  (:mod:`medxai.io.masks`); NaN where the image has no such mask.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from medxai.errors import MedxaiError
+from medxai.metrics.localisation import LOCALISATION_COLUMNS
 
 #: Metric name → the per-image columns it fills, in table order.
 METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,14 +43,7 @@ METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "ins-del": ("insertion_auc", "deletion_auc", "ins_del"),
     "confidence": ("average_drop", "increase_in_confidence"),
     "sensitivity-max": ("sensitivity_max",),
-    "localisation": (
-        "pointing_game",
-        "relevance_mass",
-        "relevance_rank",
-        "iou_otsu",
-        "auprc",
-        "cast_mass",
-    ),
+    "localisation": (*LOCALISATION_COLUMNS, "cast_mass"),
 }
 
 #: Spellings accepted besides the names above.

@@ -2,33 +2,20 @@
 
 Each function takes a batch of ``B`` inputs and their ``B×1×S×S`` maps and returns one
 dict of column values per image (columns as in :mod:`medxai.evaluate.catalog`), calling
-the metric implementations of :mod:`medxai.metrics`.
+the metric implementations of :mod:`medxai.metrics` (localisation rows are
+:func:`medxai.metrics.localisation.localisation_row`'s).
 """
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from medxai.metrics import auprc, iou_at_otsu, pointing_game, relevance_mass, relevance_rank
-
 Row = dict[str, Any]
-
-#: Localisation columns against the annotation mask, in table order.
-ANNOTATION_COLUMNS: tuple[str, ...] = (
-    "pointing_game",
-    "relevance_mass",
-    "relevance_rank",
-    "iou_otsu",
-    "auprc",
-)
 
 
 def faithfulness(
@@ -101,33 +88,6 @@ def sensitivity(
         )
         rows.append({"sensitivity_max": float(value.reshape(-1)[0])})
     return rows
-
-
-def map_at(saliency: Tensor, height: int, width: int) -> np.ndarray:
-    """One ``1×S×S`` (or ``S×S``) map resized bilinearly to ``height×width`` (float64)."""
-    maps = saliency.detach().float().cpu().reshape(1, 1, *saliency.shape[-2:])
-    if tuple(maps.shape[-2:]) != (height, width):
-        maps = F.interpolate(maps, size=(height, width), mode="bilinear", align_corners=False)
-    return maps[0, 0].clamp(min=0).double().numpy()
-
-
-def localisation(saliency: Tensor, annotation: np.ndarray | None, cast: np.ndarray | None) -> Row:
-    """Localisation of one map against the image's annotation and cast masks.
-
-    The map is resized to the masks' (original image) size; see
-    :mod:`medxai.evaluate.masks`. Missing masks give NaN columns.
-    """
-    row: Row = dict.fromkeys((*ANNOTATION_COLUMNS, "cast_mass"), math.nan)
-    if annotation is not None:
-        s = map_at(saliency, *annotation.shape)
-        row["pointing_game"] = 1.0 if pointing_game(s, annotation) else 0.0
-        row["relevance_mass"] = relevance_mass(s, annotation)
-        row["relevance_rank"] = relevance_rank(s, annotation)
-        row["iou_otsu"] = iou_at_otsu(s, annotation)
-        row["auprc"] = auprc(s, annotation)
-    if cast is not None:
-        row["cast_mass"] = relevance_mass(map_at(saliency, *cast.shape), cast)
-    return row
 
 
 def explained_targets(logits: Tensor, target: int | None) -> Tensor:

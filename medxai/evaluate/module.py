@@ -16,6 +16,7 @@ from medxai.evaluate import measures
 from medxai.evaluate.options import EvaluationOptions
 from medxai.evaluate.selection import WorkItem
 from medxai.evaluate.values import format_curve
+from medxai.metrics.localisation import localisation_row
 
 
 @dataclass
@@ -161,7 +162,7 @@ class EvaluationModule(pl.LightningModule):
                 )[0]
             )
         if "localisation" in wanted:
-            values.update(measures.localisation(saliency[0], *truth))
+            values.update(localisation_row(saliency[0], *truth))
 
         record = item.record
         output.rows.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from medxai.cams.presets import Mode
 from medxai.errors import InputError, MedxaiError
 from medxai.evaluate.catalog import canonical_metrics
+from medxai.io.files import file_sha256
 
 #: What ``--target`` accepts: the class each map explains.
 TARGET_CHOICES: tuple[str, ...] = ("1", "0", "predicted")
@@ -61,15 +61,6 @@ def canonical_methods(names: list[str]) -> list[str]:
     if not result:
         raise MedxaiError(f"no method given; valid methods: {', '.join(cams.available())}")
     return result
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -162,6 +153,7 @@ class EvaluationOptions:
             "steps": self.resolved_steps(input_size),
             "exact": self.exact,
             "channel_budget": self.channel_budget,
+            "fast_options": self.mode().fast_options(),  # the resolved defaults too
             "sensitivity_samples": self.sensitivity_samples,
             "sensitivity_radius": self.sensitivity_radius,
             "seed": self.seed,

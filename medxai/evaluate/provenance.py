@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from medxai.errors import InputError, OutputError
-from medxai.evaluate.masks import cast_mask_path
-from medxai.evaluate.options import file_sha256
 from medxai.evaluate.selection import image_key
+from medxai.io.files import file_sha256
+from medxai.io.masks import cast_mask_path
 
 #: The value recorded for a ground-truth file that does not exist.
 ABSENT = "absent"

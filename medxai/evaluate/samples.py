@@ -9,8 +9,8 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from medxai.evaluate.masks import annotation_mask_for, cast_mask_for, image_size, study_annotations
 from medxai.evaluate.selection import WorkItem
+from medxai.io.masks import annotation_mask_for, cast_mask_for, image_size, study_annotations
 
 
 class EvaluationDataset(Dataset):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from medxai.evaluate.bootstrap import Estimate, bootstrap_mean, cell_rng
 from medxai.evaluate.merge import table_csv
 from medxai.evaluate.values import format_value, parse_float
+from medxai.metrics.bootstrap import Estimate, bootstrap_mean, cell_rng
 
 #: Columns of ``summary.csv``.
 SUMMARY_COLUMNS: tuple[str, ...] = ("group", "method", "metric", "n", "mean", "ci_low", "ci_high")

@@ -23,6 +23,7 @@ Each refusal is an :class:`~medxai.errors.InputError` naming the path and the re
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import os
 import stat
@@ -34,7 +35,7 @@ from typing import BinaryIO
 from medxai.errors import InputError
 from medxai.io.radiograph import MAX_INPUT_BYTES
 
-__all__ = ["checked_target", "open_input", "read_head"]
+__all__ = ["checked_target", "file_sha256", "open_input", "read_head"]
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -186,3 +187,13 @@ def read_head(
     """The first ``count`` bytes of ``path`` (fewer for a shorter file), under the rule."""
     with open_input(path, root) as handle:
         return handle.read(count)
+
+
+def file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes (a checkpoint, an input, a ground-truth file), read in
+    ``chunk``-byte blocks. Provenance records name files by this digest."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""Shared helpers for metrics that query a model: eval mode, maps at input size, scores."""
+"""Shared helpers for metrics that query a model: eval mode, target scores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from medxai.cams.targets import Targets, TargetSpec, resolve_targets
@@ -23,21 +22,6 @@ def evaluation(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for module, training in flags:
             module.training = training
-
-
-def maps_at_input_size(saliency: Tensor, size: tuple[int, int]) -> Tensor:
-    """``B×1×h×w`` (or ``B×h×w``) maps resized bilinearly to ``B×1×H×W``, float32.
-
-    ``align_corners=False``, no antialiasing; maps already at ``size`` are left unchanged.
-    """
-    maps = torch.as_tensor(saliency).float()
-    if maps.ndim == 3:
-        maps = maps[:, None]
-    if maps.ndim != 4 or maps.shape[1] != 1:
-        raise ValueError(f"expected B×1×h×w saliency maps, got {tuple(maps.shape)}")
-    if tuple(maps.shape[-2:]) != tuple(size):
-        maps = F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
-    return maps
 
 
 def resolve(model: nn.Module, x: Tensor, targets: Targets) -> tuple[TargetSpec, Tensor]:

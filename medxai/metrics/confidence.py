@@ -23,7 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from medxai.cams.targets import Targets
-from medxai.metrics._model import chunked_scores, evaluation, maps_at_input_size, resolve
+from medxai.metrics._model import chunked_scores, evaluation, resolve
+from medxai.metrics.geometry import resize_maps
 
 __all__ = ["ConfidenceResult", "confidence_change"]
 
@@ -70,7 +71,7 @@ def confidence_change(
         targets: as for the explainers; ``None`` explains the predicted class.
         batch_size: most inputs per forward pass.
     """
-    maps = maps_at_input_size(saliency.to(x.device), tuple(x.shape[-2:]))
+    maps = resize_maps(saliency.to(x.device), tuple(x.shape[-2:]))
     if bool((maps < 0).any()) or bool((maps > 1 + 1e-6).any()):
         raise ValueError("average drop needs explanation maps in [0, 1]")
     masked = torch.empty(x.shape[0], dtype=torch.float32)

@@ -35,7 +35,8 @@ from torch import Tensor, nn
 from torchvision.transforms.functional import gaussian_blur
 
 from medxai.cams.targets import Targets
-from medxai.metrics._model import chunked_scores, evaluation, maps_at_input_size, resolve
+from medxai.metrics._model import chunked_scores, evaluation, resolve
+from medxai.metrics.geometry import resize_maps
 
 __all__ = ["FaithfulnessResult", "blur_baseline", "insertion_deletion", "pixel_ranks"]
 
@@ -84,7 +85,7 @@ def pixel_ranks(saliency: Tensor, size: tuple[int, int]) -> Tensor:
 
     Ties keep raster order (stable descending sort).
     """
-    maps = maps_at_input_size(saliency, size).flatten(1)
+    maps = resize_maps(saliency, size).flatten(1)
     order = torch.sort(maps, dim=1, descending=True, stable=True).indices
     ranks = torch.empty_like(order)
     positions = torch.arange(order.shape[1], device=order.device).expand_as(order)

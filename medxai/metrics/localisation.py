@@ -11,6 +11,10 @@ Conventions shared by all functions:
 - An empty mask raises :class:`ValueError`: there is nothing to localise, and a silent
   ``0`` or ``NaN`` would corrupt averages (and ``NaN`` is not valid JSON).
 - Non-finite saliency values raise :class:`ValueError`.
+
+:func:`localisation_row` measures one map against an image's ground truth (annotation and
+cast masks, :mod:`medxai.io.masks`) with every metric: the one row builder of the report,
+``medxai evaluate`` and the audits.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 
 __all__ = [
+    "LOCALISATION_COLUMNS",
     "as_map_and_mask",
     "auprc",
     "iou_at_otsu",
+    "localisation_row",
     "pointing_game",
     "relevance_mass",
     "relevance_rank",
@@ -151,3 +157,60 @@ def auprc(saliency: Any, mask: Any) -> float:
     recall = tp / tp[-1]
     recall_step = np.diff(np.r_[0.0, recall])
     return float((recall_step * precision).sum())
+
+
+#: Localisation columns against the annotation mask, in table order.
+LOCALISATION_COLUMNS: tuple[str, ...] = (
+    "pointing_game",
+    "relevance_mass",
+    "relevance_rank",
+    "iou_otsu",
+    "auprc",
+)
+
+#: Column → metric; a pointing-game hit is recorded as ``1.0`` and a miss as ``0.0``, so
+#: that its mean over images is the hit rate.
+_COLUMN_METRICS = {
+    "pointing_game": pointing_game,
+    "relevance_mass": relevance_mass,
+    "relevance_rank": relevance_rank,
+    "iou_otsu": iou_at_otsu,
+    "auprc": auprc,
+}
+
+
+def _at_mask_size(saliency: Any, mask: np.ndarray) -> Any:
+    """``saliency`` itself when it is an array already at the mask's size, else the map
+    brought there by :func:`medxai.metrics.geometry.map_at`."""
+    if isinstance(saliency, np.ndarray) and saliency.shape == mask.shape:
+        return saliency
+    from medxai.metrics.geometry import map_at
+
+    return map_at(saliency, *mask.shape)
+
+
+def localisation_row(
+    saliency: Any,
+    annotation: np.ndarray | None,
+    cast: np.ndarray | None = None,
+    columns: tuple[str, ...] = LOCALISATION_COLUMNS,
+) -> dict[str, float]:
+    """One map measured against an image's ground truth: ``{column: value}``.
+
+    ``saliency`` is a map at the masks' (original image) size, or at the model's input
+    size (it is then resized, :func:`medxai.metrics.geometry.map_at`). ``columns`` (a
+    subset of :data:`LOCALISATION_COLUMNS`) are measured against ``annotation`` and
+    ``cast_mass`` (the relevance mass) against ``cast``; a missing mask (``None``) gives
+    NaN columns. Values are floats.
+    """
+    unknown = set(columns) - set(LOCALISATION_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown localisation columns {sorted(unknown)}")
+    row = dict.fromkeys((*columns, "cast_mass"), float("nan"))
+    if annotation is not None:
+        s = _at_mask_size(saliency, annotation)
+        for column in columns:
+            row[column] = float(_COLUMN_METRICS[column](s, annotation))
+    if cast is not None:
+        row["cast_mass"] = relevance_mass(_at_mask_size(saliency, cast), cast)
+    return row

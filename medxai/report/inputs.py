@@ -6,7 +6,6 @@ Every problem is raised as a one-line :class:`~medxai.errors.MedxaiError` naming
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,6 @@ def resolve_device(requested: str) -> torch.device:
     if requested == "cuda" and not torch.cuda.is_available():
         raise MedxaiError("--device cuda: no CUDA device is available (use --device cpu)")
     return torch.device(requested)
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_study(folder: Path) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from medxai import cams
@@ -22,14 +21,16 @@ from medxai.cams.presets import MethodSpec, Mode, method_spec
 from medxai.cams.targets import class_probability
 from medxai.checkpoint import abnormal_index, require_finite
 from medxai.data.transforms import to_model_input
-from medxai.metrics.localisation import iou_at_otsu, pointing_game, relevance_mass
+from medxai.metrics.geometry import map_at
+from medxai.metrics.localisation import localisation_row
 from medxai.viz.regions import Region, salient_regions
 
-#: Localisation metrics in the report: key → (column title, function).
-METRICS: dict[str, tuple[str, Any]] = {
-    "pointing_game": ("Pointing game hit", pointing_game),
-    "relevance_mass": ("Saliency mass inside", relevance_mass),
-    "iou_otsu": ("IoU at Otsu threshold", iou_at_otsu),
+#: Localisation metrics in the report (columns of
+#: :func:`~medxai.metrics.localisation.localisation_row`): key → column title.
+METRICS: dict[str, str] = {
+    "pointing_game": "Pointing game hit",
+    "relevance_mass": "Saliency mass inside",
+    "iou_otsu": "IoU at Otsu threshold",
 }
 
 
@@ -112,19 +113,15 @@ def class_name(class_names: Sequence[str], index: int) -> str:
 
 
 def to_original_geometry(saliency: torch.Tensor, height: int, width: int) -> np.ndarray:
-    """A ``1×1×S×S`` (or ``S×S``) map resized bilinearly to ``H×W``, clipped to [0, 1]."""
-    grid = saliency.detach().float().cpu().reshape(1, 1, *saliency.shape[-2:])
-    back = F.interpolate(grid, size=(height, width), mode="bilinear", align_corners=False)
-    return np.clip(back[0, 0].numpy(), 0.0, 1.0).astype(np.float32)
+    """A ``1×1×S×S`` (or ``S×S``) map at ``H×W`` (:func:`~medxai.metrics.geometry.map_at`),
+    clipped to [0, 1], as float32 for drawing."""
+    return np.clip(map_at(saliency, height, width), 0.0, 1.0).astype(np.float32)
 
 
 def localisation(saliency: np.ndarray, mask: np.ndarray) -> dict[str, float | bool]:
-    """Every metric of :data:`METRICS` for one map against one mask."""
-    values: dict[str, float | bool] = {}
-    for key, (_, fn) in METRICS.items():
-        value = fn(saliency, mask)
-        values[key] = bool(value) if isinstance(value, (bool, np.bool_)) else float(value)
-    return values
+    """Every metric of :data:`METRICS` for one map against one mask (a hit is ``True``)."""
+    row = localisation_row(saliency, mask, columns=tuple(METRICS))
+    return {key: bool(row[key]) if key == "pointing_game" else row[key] for key in METRICS}
 
 
 def analyse_study(

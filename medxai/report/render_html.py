@@ -49,5 +49,5 @@ def render_html(summary: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
     return template.render(
         s=summary,
         images={path: data_uri(data) for path, data in pngs.items()},
-        metric_titles={key: title for key, (title, _) in METRICS.items()},
+        metric_titles=dict(METRICS),
     )

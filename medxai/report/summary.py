@@ -27,7 +27,8 @@ import numpy as np
 
 from medxai import __version__
 from medxai.checkpoint import validation_metrics
-from medxai.report.inputs import IDENTIFIER_KEYS, StudyInputs, sha256_file
+from medxai.io.files import file_sha256
+from medxai.report.inputs import IDENTIFIER_KEYS, StudyInputs
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
 from medxai.viz.overlay import SALIENCY_CMAP
 
@@ -262,7 +263,7 @@ def input_entries(
     others = [("checkpoint", checkpoint), ("annotations", inputs.annotation_path)]
     for role, path in others:
         if path is not None:
-            entries.append({"role": role, "path": paths.path(path), "sha256": sha256_file(path)})
+            entries.append({"role": role, "path": paths.path(path), "sha256": file_sha256(path)})
     return entries
 
 
@@ -295,7 +296,7 @@ def build_summary(
     """The whole report as one JSON-safe dictionary; paths follow :class:`PathRule`."""
     folder = inputs.folder.resolve()
     image_sha256 = {
-        source: sha256_file(source)
+        source: file_sha256(source)
         for source in dict.fromkeys(Path(image.source) for image in inputs.images)
     }
     label = folder.name if show_identifiers else study_label(list(image_sha256.values()))
@@ -340,7 +341,7 @@ def build_summary(
             "methods": methods,
             "colormap": SALIENCY_CMAP,
             "regions": {"method": REGION_METHOD, "top_k": top_regions},
-            "metrics": {key: title for key, (title, _) in METRICS.items()},
+            "metrics": dict(METRICS),
         },
         "images": [
             image_entry(i, a, figures[i], threshold, paths)

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from medxai.audit.bootstrap import bootstrap_ci, cell_rng, mean_ci
+from medxai.metrics.bootstrap import bootstrap_ci, cell_rng, mean_ci
 
 
 def test_bootstrap_ci_brackets_the_statistic_and_repeats():

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from medxai.audit.bootstrap import cell_rng
+from medxai.metrics.bootstrap import cell_rng
 from medxai.audit.subgroups import auroc, stratified_auroc_ci, subgroup_aurocs
 
 

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from medxai.audit.bootstrap import Estimate
+from medxai.metrics.bootstrap import Estimate
 from medxai.audit.methods import SMALL_SETTINGS, build_explainers, explainer_options
 from medxai.audit.tables import format_estimate, format_table
 from medxai.models import build_classifier

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from medxai.errors import MedxaiError
-from medxai.evaluate.bootstrap import bootstrap_mean, cell_rng
+from medxai.metrics.bootstrap import bootstrap_mean, cell_rng
 from medxai.evaluate.catalog import canonical_metrics, metric_columns, table_columns
 from medxai.evaluate.merge import merge_rows, table_csv
 from medxai.evaluate.summary import groups_of, summarise, summary_csv, summary_markdown
