@@ -18,7 +18,7 @@ from medxai.errors import MedxaiError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the PACS options to the ``report`` parser."""
-    from medxai.pacs.credentials import WHERE
+    from medxai.pacs.credentials import DEFAULT_TIMEOUT, WHERE
 
     group = parser.add_argument_group(
         "PACS", f"DICOM outputs and DICOMweb (credentials from {WHERE}; see docs/pacs.md)"
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="seconds to wait for each DICOMweb request (default: 30)",
+        help=f"seconds to wait for each DICOMweb request (default: {DEFAULT_TIMEOUT:g})",
     )
 
 
@@ -79,7 +79,8 @@ def report_from_dicomweb(args: argparse.Namespace, options: Any, build: Callable
     ``options`` is the command's ReportOptions (its study is replaced by the retrieved
     folder; its default output folder is ``./<StudyInstanceUID>_report``).
     """
-    from medxai.pacs.dicomweb import DEFAULT_TIMEOUT, DicomWebServer
+    from medxai.pacs.credentials import DEFAULT_TIMEOUT
+    from medxai.pacs.dicomweb import DicomWebServer
     from medxai.pacs.study import retrieved_study
 
     server = DicomWebServer(args.dicomweb, args.timeout or DEFAULT_TIMEOUT)

@@ -1,5 +1,6 @@
-"""Credentials of a DICOMweb server: from the environment or a netrc file, never from the
-command line, and never written to an output or a log.
+"""How medxai connects to a DICOMweb server: the URL it accepts, the request timeout, and
+the credentials, which come from the environment or a netrc file, never from the command
+line, and are never written to an output or a log.
 
 In order:
 
@@ -24,6 +25,9 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from requests.utils import get_netrc_auth
 
 from medxai.errors import InputError, MedxaiError
+
+#: Seconds to wait for a DICOMweb server to connect and to answer each request.
+DEFAULT_TIMEOUT = 30.0
 
 TOKEN_VAR = "MEDXAI_DICOMWEB_TOKEN"
 USER_VAR = "MEDXAI_DICOMWEB_USER"

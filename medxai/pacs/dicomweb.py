@@ -19,10 +19,7 @@ from dicomweb_client.api import DICOMwebClient
 from pydicom.dataset import Dataset
 
 from medxai.errors import InputError, OutputError
-from medxai.pacs.credentials import WHERE, check_url, credentials
-
-#: Seconds to wait for the server to connect and to answer each request.
-DEFAULT_TIMEOUT = 30.0
+from medxai.pacs.credentials import DEFAULT_TIMEOUT, WHERE, check_url, credentials
 
 # DICOM JSON keys of the QIDO-RS attributes used here.
 SOP_CLASS, SOP_INSTANCE, SERIES = "00080016", "00080018", "0020000E"
