@@ -14,6 +14,7 @@ and the CAM and PCAM± map objects (FRACTIONAL Segmentations) with pydicom, and 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -100,7 +101,8 @@ def main() -> None:
             spacing_mm=source.pixel_spacing_mm,
             caption=f"{result.summary['verdict']['text']} · maps read back from OUT/dicom/",
         )
-        args.out.write_bytes(figure_png(overview_figure(panels), 110))
+        png = Image.open(io.BytesIO(figure_png(overview_figure(panels), 110)))
+        png.convert("RGB").quantize(256).save(args.out, optimize=True)  # 256-colour palette
     print(args.out)
 
 
