@@ -7,6 +7,7 @@
 
 from medxai.cams import baselines, rise  # noqa: F401 - registers the comparison methods
 from medxai.cams.cam import CAM
+from medxai.cams.explainer import Explainer
 from medxai.cams.polycam import PolyCAM
 from medxai.cams.registry import available, canonical_name, create, register
 from medxai.cams.result import SaliencyResult
@@ -14,6 +15,7 @@ from medxai.cams.targets import class_probability, predicted_classes, resolve_ta
 
 __all__ = [
     "CAM",
+    "Explainer",
     "PolyCAM",
     "SaliencyResult",
     "available",
