@@ -39,5 +39,15 @@ class OutputError(_PathError):
     """An output location that cannot be written, or that already holds a result."""
 
 
+class OptionError(MedxaiError, ValueError):
+    """A setting that is unknown or out of range, named by its command-line flag.
+
+    The options objects (:class:`medxai.report.ReportOptions`,
+    :class:`medxai.evaluate.EvaluationOptions`) are the one place that checks settings,
+    for the command line and for Python callers alike; it is also a :class:`ValueError`
+    for the latter.
+    """
+
+
 class DependencyError(MedxaiError):
     """An optional dependency is missing; the message names what to install."""

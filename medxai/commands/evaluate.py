@@ -92,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation; rank 0 prints the summary and where the files are."""
-    from medxai.evaluate.options import EvaluationOptions, split_names
+    from medxai.evaluate.options import EvaluationOptions
     from medxai.evaluate.runner import run_evaluation
 
     options = EvaluationOptions(
@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.checkpoint,
         out=args.out if args.out is not None else Path(f"evaluation-{args.split}"),
         split=args.split,
-        body_parts=split_names(args.body_parts) or None,
-        methods=split_names(args.methods),
-        metrics=split_names(args.metrics),
+        body_parts=args.body_parts,
+        methods=args.methods,
+        metrics=args.metrics,
         target=args.target,
         limit=args.limit,
         batch_size=args.batch_size,

@@ -85,12 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report; user errors propagate as MedxaiError (one line, non-zero exit)."""
-    from medxai.errors import MedxaiError
     from medxai.report import build_report
 
-    budget = args.channel_budget
-    if (budget is not None and budget < 1) or args.batch_size < 1 or args.regions < 0:
-        raise MedxaiError("--channel-budget and --batch-size must be ≥ 1, --regions ≥ 0")
     pacs_cli.check_arguments(args)
     options = ReportOptions(
         study=args.study or Path(),  # --dicomweb: the retrieved study, below

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from medxai.errors import MedxaiError
+from medxai.errors import OptionError
 from medxai.metrics.localisation import LOCALISATION_COLUMNS
 
 #: Metric name → the per-image columns it fills, in table order.
@@ -83,7 +83,8 @@ def canonical_metrics(names: Iterable[str]) -> list[str]:
     """Validated metric names, aliases resolved, duplicates dropped, in the given order.
 
     ``ins-del`` is expanded to ``insertion`` and ``deletion`` (which together also fill
-    ``ins_del``). Raises :class:`MedxaiError` naming the valid metrics for an unknown name.
+    ``ins_del``). Raises :class:`~medxai.errors.OptionError` naming the valid metrics for
+    an unknown name.
     """
     result: list[str] = []
     for raw in names:
@@ -93,11 +94,11 @@ def canonical_metrics(names: Iterable[str]) -> list[str]:
         name = METRIC_ALIASES.get(name, name)
         if name not in METRIC_COLUMNS:
             valid = ", ".join(METRIC_COLUMNS)
-            raise MedxaiError(f"unknown metric {raw.strip()!r}; valid metrics: {valid}")
+            raise OptionError(f"unknown metric {raw.strip()!r}; valid metrics: {valid}")
         expanded = ["insertion", "deletion"] if name == "ins-del" else [name]
         result.extend(m for m in expanded if m not in result)
     if not result:
-        raise MedxaiError(f"no metric given; valid metrics: {', '.join(METRIC_COLUMNS)}")
+        raise OptionError(f"no metric given; valid metrics: {', '.join(METRIC_COLUMNS)}")
     return result
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from medxai.cams.presets import Mode
-from medxai.errors import InputError, MedxaiError
+from medxai.errors import InputError, OptionError
 from medxai.evaluate.catalog import canonical_metrics
 from medxai.io.files import file_sha256
 
@@ -27,17 +27,20 @@ def split_names(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
     return [name.strip() for part in parts for name in part.split(",") if name.strip()]
 
 
-def parse_devices(text: str) -> int | str | list[int]:
-    """``--devices``: ``auto``, a count, or a comma-separated list of device indices."""
-    text = str(text).strip()
-    if text == "auto" or text == "-1":
-        return text if text == "auto" else -1
-    if "," in text:
-        return [int(t) for t in text.split(",") if t.strip()]
+def parse_devices(devices: str | int | list[int]) -> int | str | list[int]:
+    """``--devices`` as Lightning takes it: ``"auto"``, a count (``-1``: all), or a list of
+    device indices; from text (``auto``, ``2``, ``0,1``) or an already parsed value."""
+    if isinstance(devices, list):
+        return [int(d) for d in devices]
+    text = str(devices).strip()
+    if text == "auto":
+        return text
     try:
+        if "," in text:
+            return [int(t) for t in text.split(",") if t.strip()]
         return int(text)
     except ValueError:
-        raise MedxaiError(
+        raise OptionError(
             f"--devices must be auto, a count or a list like 0,1; got {text!r}"
         ) from None
 
@@ -45,7 +48,7 @@ def parse_devices(text: str) -> int | str | list[int]:
 def canonical_methods(names: list[str]) -> list[str]:
     """Registered saliency method names for ``names`` (aliases resolved, duplicates dropped).
 
-    Raises :class:`MedxaiError` naming the available methods for an unknown name.
+    Raises :class:`OptionError` naming the available methods for an unknown name.
     """
     from medxai import cams
 
@@ -55,11 +58,11 @@ def canonical_methods(names: list[str]) -> list[str]:
             name = cams.canonical_name(raw)
         except ValueError:
             valid = ", ".join(cams.available()) or "none registered"
-            raise MedxaiError(f"unknown method {raw!r}; valid methods: {valid}") from None
+            raise OptionError(f"unknown method {raw!r}; valid methods: {valid}") from None
         if name not in result:
             result.append(name)
     if not result:
-        raise MedxaiError(f"no method given; valid methods: {', '.join(cams.available())}")
+        raise OptionError(f"no method given; valid methods: {', '.join(cams.available())}")
     return result
 
 
@@ -67,18 +70,21 @@ def canonical_methods(names: list[str]) -> list[str]:
 class EvaluationOptions:
     """Everything one ``medxai evaluate`` run needs.
 
-    ``methods`` and ``metrics`` are canonical names (see :func:`validate`); ``steps`` of
-    ``None`` means the model's input side (one step per image row, as in the Poly-CAM
-    paper); ``limit`` keeps the first ``N`` images of the selection in path order.
+    The fields take the command line's text or parsed values; :meth:`validate` parses
+    and checks them once: ``methods``, ``metrics`` and ``body_parts`` become lists of
+    names (``"a,b"`` or a list), methods and metrics canonical ones, and ``devices``
+    Lightning's value (:func:`parse_devices`). ``steps`` of ``None`` means the model's
+    input side (one step per image row, as in the Poly-CAM paper); ``limit`` keeps the
+    first ``N`` images of the selection in path order.
     """
 
     root: Path
     checkpoint: Path
     out: Path
     split: str = "valid"
-    body_parts: list[str] | None = None
-    methods: list[str] = field(default_factory=lambda: split_names(DEFAULT_METHODS))
-    metrics: list[str] = field(default_factory=lambda: split_names(DEFAULT_METRICS))
+    body_parts: str | list[str] | None = None
+    methods: str | list[str] = DEFAULT_METHODS
+    metrics: str | list[str] = DEFAULT_METRICS
     target: str = "1"
     limit: int | None = None
     batch_size: int = 8
@@ -88,7 +94,7 @@ class EvaluationOptions:
     steps: int | None = None
     sensitivity_samples: int = 10
     sensitivity_radius: float = 0.02
-    devices: str = "1"
+    devices: str | int | list[int] = "1"
     num_nodes: int = 1
     strategy: str = "auto"
     accelerator: str = "auto"
@@ -99,7 +105,7 @@ class EvaluationOptions:
     progress: bool = True
 
     def validate(self) -> EvaluationOptions:
-        """Resolve names and check values; raises :class:`MedxaiError` on the first problem."""
+        """Resolve names and check values; raises :class:`OptionError` on the first problem."""
         self.root = Path(self.root)
         self.checkpoint = Path(self.checkpoint)
         self.out = Path(self.out)
@@ -109,8 +115,9 @@ class EvaluationOptions:
             raise InputError(self.checkpoint, "checkpoint file not found")
         self.methods = canonical_methods(split_names(self.methods))
         self.metrics = canonical_metrics(split_names(self.metrics))
+        self.body_parts = split_names(self.body_parts) or None
         if self.target not in TARGET_CHOICES:
-            raise MedxaiError(
+            raise OptionError(
                 f"unknown target {self.target!r}; valid targets: {', '.join(TARGET_CHOICES)}"
             )
         positive = {
@@ -122,23 +129,26 @@ class EvaluationOptions:
         }
         for name, flag in positive.items():
             if int(getattr(self, name)) < 1:
-                raise MedxaiError(f"{flag} must be at least 1")
-        for name in ("limit", "channel_budget", "steps"):
+                raise OptionError(f"{flag} must be at least 1")
+        for name in ("limit", "steps"):
             value = getattr(self, name)
             if value is not None and int(value) < 1:
-                raise MedxaiError(f"--{name.replace('_', '-')} must be at least 1")
+                raise OptionError(f"--{name.replace('_', '-')} must be at least 1")
         self.mode()
-        parse_devices(self.devices)
+        self.devices = parse_devices(self.devices)
         if self.workers < 0:
-            raise MedxaiError("--workers must be 0 or more")
+            raise OptionError("--workers must be 0 or more")
         if self.sensitivity_radius <= 0:
-            raise MedxaiError("--sensitivity-radius must be positive")
+            raise OptionError("--sensitivity-radius must be positive")
         return self
 
     def mode(self) -> Mode:
         """The saliency mode: exact with ``exact``, else Poly-CAM is fast on a CPU and
         exact on a GPU (:mod:`medxai.cams.presets`)."""
-        return Mode("exact" if self.exact else "auto", self.channel_budget)
+        try:
+            return Mode("exact" if self.exact else "auto", self.channel_budget)
+        except ValueError as exc:
+            raise OptionError(f"--channel-budget: {exc}") from None
 
     def fingerprint(self, input_size: int) -> dict[str, Any]:
         """The settings that change the numbers of a row; a resumed run must match them.
@@ -153,7 +163,6 @@ class EvaluationOptions:
             "steps": self.resolved_steps(input_size),
             "exact": self.exact,
             "channel_budget": self.channel_budget,
-            "fast_options": self.mode().fast_options(),  # the resolved defaults too
             "fast_options": self.mode().fast_options(),  # the resolved defaults too
             "sensitivity_samples": self.sensitivity_samples,
             "sensitivity_radius": self.sensitivity_radius,

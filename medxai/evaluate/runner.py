@@ -19,7 +19,7 @@ from medxai.atomic import check_replaceable, check_writable_parent
 from medxai.errors import MedxaiError, OutputError
 from medxai.evaluate.catalog import SUMMARY_BASE_COLUMNS, metric_columns, table_columns
 from medxai.evaluate.layout import RunLayout
-from medxai.evaluate.options import EvaluationOptions, parse_devices
+from medxai.evaluate.options import EvaluationOptions
 from medxai.evaluate.provenance import check_same_data, data_entry, image_digests
 from medxai.evaluate.selection import (
     WorkItem,
@@ -89,7 +89,7 @@ def build_trainer(options: EvaluationOptions, callbacks: list[Any]) -> Any:
     try:
         return pl.Trainer(
             accelerator=options.accelerator,
-            devices=parse_devices(options.devices),
+            devices=options.devices,
             num_nodes=options.num_nodes,
             strategy=options.strategy,
             logger=False,

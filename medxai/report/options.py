@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medxai.cams.presets import DEFAULT_BATCH_SIZE, Mode
+from medxai.errors import OptionError
 
 #: Devices accepted by ``--device``.
 DEVICES = ("auto", "cpu", "cuda")
@@ -16,7 +17,8 @@ TARGETS = ("abnormal", "predicted")
 
 @dataclass
 class ReportOptions:
-    """Everything :func:`medxai.report.build_report` needs.
+    """Everything :func:`medxai.report.build_report` needs, checked once on creation
+    (:class:`~medxai.errors.OptionError` naming the command-line flag).
 
     Attributes:
         study: the study folder (PNG/JPEG/DICOM files; other files are listed and ignored).
@@ -60,16 +62,21 @@ class ReportOptions:
         self.annotations = None if self.annotations is None else Path(self.annotations)
         self.out = None if self.out is None else Path(self.out)
         if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+            raise OptionError(f"--device must be one of {', '.join(DEVICES)}; got {self.device!r}")
         if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
-        if self.batch_size < 1 or self.top_regions < 0:
-            raise ValueError("batch_size must be ≥ 1, top_regions ≥ 0")
+            raise OptionError(f"--target must be one of {', '.join(TARGETS)}; got {self.target!r}")
+        if self.batch_size < 1:
+            raise OptionError("--batch-size must be at least 1")
+        if self.top_regions < 0:
+            raise OptionError("--regions must be 0 or more")
         self.mode()  # checks the budget
 
     def mode(self) -> Mode:
         """PCAM±'s mode: exact with ``exact``, else fast on a CPU and exact on a GPU."""
-        return Mode("exact" if self.exact else "auto", self.channel_budget)
+        try:
+            return Mode("exact" if self.exact else "auto", self.channel_budget)
+        except ValueError as exc:
+            raise OptionError(f"--channel-budget: {exc}") from None
 
     def output_dir(self) -> Path:
         """``out``, or ``<study>_report`` beside the study folder."""
