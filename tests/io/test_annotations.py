@@ -595,3 +595,13 @@ def test_report_draws_hostile_labels(png_study_dir, tiny_checkpoint, tmp_path, c
     summary = json.loads((out / "summary.json").read_text())
     assert summary["images"][0]["metrics"]  # localisation against the box was computed
     assert list((out / "figures").glob("*overview.png"))
+
+
+def test_polygon_rows_limit(tmp_path):
+    """Polygons zigzagging top to bottom thousands of times would cost thousands of
+    crossings per row: refused. As many points tracing a circle are fine (see above)."""
+    zigzag = [[i * 0.08, 0.0 if i % 2 else 399.0] for i in range(6000)]
+    polygon = {"shape": "polygon", "points": zigzag}
+    path = write(tmp_path, "a.json", json.dumps(_native([polygon, polygon])))
+    message = _refused(path, "pixel rows in total; at most 4,000,000 per image")
+    assert message.startswith(f"{path}: images['image1.png']: the polygon outlines span ")
