@@ -242,6 +242,22 @@ def test_unknown_series(orthanc, cr_study, tmp_path: Path, tiny_checkpoint: Path
     assert f"series {series} of study {study} not found on the server" in run.error
 
 
+@pytest.mark.usefixtures("no_credentials")
+def test_netrc_credentials(
+    orthanc, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A netrc entry for the host authenticates: the search runs (and finds nothing)."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {orthanc.user} password {orthanc.password}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    uid = generate_uid()
+    argv = ["--dicomweb", orthanc.dicomweb, "--study", uid]
+    run = report_fault(argv, tiny_checkpoint, tmp_path / "o")
+    assert f"study {uid} not found on the server" in run.error
+    assert orthanc.password not in run.stderr
+
+
 @contextlib.contextmanager
 def silent_server() -> Iterator[str]:
     """A loopback socket that accepts connections and never answers."""
