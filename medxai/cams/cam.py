@@ -9,6 +9,10 @@ The map is normalised with the same ``N`` as Poly-CAM (0.1/99.9 percentiles, div
 the 99.9th; :mod:`medxai.cams.normalize`) at feature resolution, then upsampled bilinearly
 to ``H×W``: ``CAM = Up_{H×W}(N(ReLU(Σ_k w_ck A_k)))``. CAM is thus exactly a one-level
 Poly-CAM with the head's weights, and both methods' maps share one scale in a report.
+
+``result.references`` (:mod:`medxai.cams.references`) holds the class-agnostic map
+``Up(N(ReLU(Σ_k A_k)))`` and the opposite class's map (``−W_0`` for one logit, the
+runner-up's row otherwise), both from the same activations.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from medxai.cams.core import HookedExplainer
 from medxai.cams.fusion import layer_map, resize
 from medxai.cams.layers import check_layer_names, discover_target_layers, last_linear
 from medxai.cams.normalize import percentile_normalize
+from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import Targets, resolve_targets
@@ -84,13 +89,26 @@ class CAM(HookedExplainer):
                 f"channels of {self.feature_layer!r}, but it takes {weight.shape[1]} inputs"
             )
         spec = resolve_targets(targets, logits)
-        classes = spec.classes.to(acts.device)
-        if weight.shape[0] == 1:
-            sign = torch.where(classes == 1, 1.0, -1.0).to(acts.dtype)
-            w = sign[:, None] * weight[0].to(acts.dtype)[None]
-        else:
-            w = weight.to(acts.dtype)[classes]
-        saliency = resize(percentile_normalize(layer_map(w, acts)), x.shape[-2:])
+        size = x.shape[-2:]
+
+        def class_map(classes: Tensor) -> Tensor:
+            classes = classes.to(acts.device)
+            if weight.shape[0] == 1:
+                sign = torch.where(classes == 1, 1.0, -1.0).to(acts.dtype)
+                w = sign[:, None] * weight[0].to(acts.dtype)[None]
+            else:
+                w = weight.to(acts.dtype)[classes]
+            return resize(percentile_normalize(layer_map(w, acts)), size)
+
+        saliency = class_map(spec.classes)
+        opposite = opposite_classes(logits, spec.classes)
+        ones = torch.ones(acts.shape[:2], dtype=acts.dtype, device=acts.device)
+        references = reference_maps(
+            saliency,
+            resize(percentile_normalize(layer_map(ones, acts)), size),
+            class_map(opposite),
+            opposite,
+        )
         return SaliencyResult(
             saliency=saliency,
             levels=[saliency],
@@ -104,4 +122,5 @@ class CAM(HookedExplainer):
                 "fc_layer": self.fc_layer,
                 "baseline_passes": 1,
             },
+            references=references,
         )

@@ -10,12 +10,15 @@ and layers through one reused input buffer of ``capacity`` images:
 - all-zero masks (constant channels) are not queued: for them ``sp = s(0)``, one pass per
   sample shared by every such channel of every layer, and ``sm = s(X) = s0``;
 - a batch is run only when the buffer is full (or at the end), so every forward pass but
-  the last has exactly ``capacity`` images.
+  the last has exactly ``capacity`` images;
+- an optional second score (``extra_score``, e.g. the opposite class) is read from the
+  same logits, so it costs no forward pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +28,16 @@ Forward = Callable[[Tensor], Tensor]
 Score = Callable[[Tensor, Tensor], Tensor]  # (logits, sample index per row) -> scores
 
 _ZERO_LAYER = -1
+
+
+@dataclass
+class MaskedScores:
+    """Per-channel masked scores: ``sp[l]``, ``sm[l]`` (``B×K_l``) and the shared
+    score of all-zero masks (``B``)."""
+
+    sp: list[Tensor]
+    sm: list[Tensor]
+    zero_score: Tensor
 
 
 class MaskedScorer:
@@ -38,6 +51,8 @@ class MaskedScorer:
         plus, minus: which of ``sp``, ``sm`` to compute.
         capacity: images per forward pass (the memory bound).
         channels_last: allocate the buffer in ``torch.channels_last`` memory format.
+        extra_score: an optional second ``(logits, sample_index) -> score``, filed in
+            ``extra.sp``/``extra.sm``/``extra.zero_score`` from the same passes.
 
     After :meth:`finish`, ``sp[l]`` and ``sm[l]`` are ``B×K_l`` float32 tensors (entries of
     masks never queued stay NaN) and ``passes`` counts the masked images scored.
@@ -54,6 +69,7 @@ class MaskedScorer:
         minus: bool,
         capacity: int,
         channels_last: bool = False,
+        extra_score: Score | None = None,
     ) -> None:
         if capacity < 2 and plus and minus:
             capacity = 2
@@ -75,6 +91,14 @@ class MaskedScorer:
         self.sp = [torch.full((batch, k), float("nan"), **nan) for k in channels]
         self.sm = [torch.full((batch, k), float("nan"), **nan) for k in channels]
         self.zero_score = torch.full((batch,), float("nan"), **nan)
+        self.extra_score = extra_score
+        self.extra: MaskedScores | None = None
+        if extra_score is not None:
+            self.extra = MaskedScores(
+                [torch.full((batch, k), float("nan"), **nan) for k in channels],
+                [torch.full((batch, k), float("nan"), **nan) for k in channels],
+                torch.full((batch,), float("nan"), **nan),
+            )
         self.passes = 0
         self.forward_calls = 0
 
@@ -132,19 +156,27 @@ class MaskedScorer:
             return
         logits = self.forward(self.buffer[:n])
         samples = self.slot_sample[:n]
-        scores = self.score(logits, samples).float()
-        layers, chans, minus = self.slot_layer[:n], self.slot_channel[:n], self.slot_minus[:n]
-        zero = layers == _ZERO_LAYER
-        if bool(zero.any()):
-            self.zero_score[samples[zero]] = scores[zero]
-        for layer in range(len(self.sp)):
-            for table, sign in ((self.sp, False), (self.sm, True)):
-                rows = (layers == layer) & (minus == sign)
-                if bool(rows.any()):
-                    table[layer][samples[rows], chans[rows]] = scores[rows]
+        self._file(self.score(logits, samples).float(), self.sp, self.sm, self.zero_score)
+        if self.extra is not None and self.extra_score is not None:
+            extra = self.extra_score(logits, samples).float()
+            self._file(extra, self.extra.sp, self.extra.sm, self.extra.zero_score)
         self.passes += n
         self.forward_calls += 1
         self.filled = 0
+
+    def _file(self, scores: Tensor, sp: list[Tensor], sm: list[Tensor], zero_score: Tensor):
+        """File the queued rows' ``scores`` under their sample/layer/channel."""
+        n = self.filled
+        samples = self.slot_sample[:n]
+        layers, chans, minus = self.slot_layer[:n], self.slot_channel[:n], self.slot_minus[:n]
+        zero = layers == _ZERO_LAYER
+        if bool(zero.any()):
+            zero_score[samples[zero]] = scores[zero]
+        for layer in range(len(sp)):
+            for table, sign in ((sp, False), (sm, True)):
+                rows = (layers == layer) & (minus == sign)
+                if bool(rows.any()):
+                    table[layer][samples[rows], chans[rows]] = scores[rows]
 
     def finish(self) -> None:
         """Run whatever is still queued."""

@@ -10,7 +10,11 @@ For target layers ``l = 1..n`` (shallow → deep) with activations ``A_l`` (``K_
    ``(s0, sp_k, sm_k)``;
 5. layer maps ``L_l = ReLU(Σ_k w_lk A_lk)`` are fused deep → shallow
    (:mod:`medxai.cams.fusion`), and each level is reported as ``O_l = Up_{H×W}(N(P_l))``,
-   deep → shallow, the last being the saliency map.
+   deep → shallow, the last being the saliency map;
+6. ``result.references`` (:mod:`medxai.cams.references`) holds the class-agnostic map
+   (step 5 with every ``w_lk = 1``) and the opposite class's map (steps 4–5 on that
+   class's scores, read from the logits of the same masked passes), with the map's
+   Spearman ``ρ`` to each; no forward pass is added.
 
 Fast mode (``channel_budget=k``, optionally ``tolerance=t``) keeps steps 1, 2, 4 and 5
 and scores fewer masked inputs in step 3. A channel's scores depend on the channel only
@@ -41,9 +45,10 @@ from medxai.cams.core import HookedExplainer
 from medxai.cams.estimate import error_scale, map_spread
 from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.layers import check_layer_names, discover_target_layers
-from medxai.cams.masked import MaskedScorer
+from medxai.cams.masked import MaskedScorer, MaskedScores
 from medxai.cams.normalize import percentile_normalize
 from medxai.cams.plan import clustered_plan, exact_plan, ranked_plan
+from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import Targets, TargetSpec, class_probability, resolve_targets
@@ -201,6 +206,8 @@ class PolyCAM(HookedExplainer):
         logits, recorded = self._forward_with_activations(x, names)
         spec = resolve_targets(targets, logits)
         s0 = spec.score(logits).to(x.device)
+        opposite = None if spec.fn is not None else opposite_classes(logits, spec.classes)
+        extra_score = None if opposite is None else self._score_fn(TargetSpec(opposite), x.device)
         activations = [recorded[name] for name in names]
         masks = [percentile_normalize(a) for a in activations]
         live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
@@ -217,6 +224,7 @@ class PolyCAM(HookedExplainer):
             minus=self.rule.needs_minus,
             capacity=self._capacity(x),
             channels_last=channels_last,
+            extra_score=extra_score,
         )
         shared = 0
         for b in range(x.shape[0]):
@@ -230,20 +238,13 @@ class PolyCAM(HookedExplainer):
                     scorer.add_masks(b, layer, channels, mask[b, channels])
         scorer.finish()
 
-        weights = []
-        for layer, plan in enumerate(plans):
-            sp = torch.where(live[layer], scorer.sp[layer], scorer.zero_score[:, None])
-            sm = torch.where(live[layer], scorer.sm[layer], s0[:, None])
-            if plan.merged.any():
-                sp, sm = sp.gather(1, plan.source), sm.gather(1, plan.source)
-            weight = self.rule.weight(s0[:, None], sp, sm)
-            if plan.kept is not None:
-                weight = torch.where(plan.kept, weight, torch.zeros_like(weight))
-            weights.append(weight)
-
+        weights = self._weights(plans, live, scorer, s0)
         size = x.shape[-2:]
         layer_maps = [layer_map(w, a) for w, a in zip(weights, activations)]
         levels = [resize(percentile_normalize(p), size) for p in fuse(layer_maps, lnorm=self.lnorm)]
+        references = self._references(
+            levels[-1], activations, plans, live, scorer, opposite, logits
+        )
         intermediate = None
         if self.intermediate:
             intermediate = [resize(percentile_normalize(m), size) for m in layer_maps[::-1]]
@@ -273,7 +274,43 @@ class PolyCAM(HookedExplainer):
             approximate=self.autocast is not None or approximated,
             settings=settings,
             intermediate=intermediate,
+            references=references,
         )
+
+    def _weights(self, plans, live, scores: MaskedScorer | MaskedScores, s0: Tensor):
+        """Each layer's ``B×K`` weights from the masked ``scores`` of one target (constant
+        channels: ``sp = s(0)``, ``sm = s0``; merged channels take their source's scores;
+        channels a ranking left out weigh 0)."""
+        weights = []
+        for layer, plan in enumerate(plans):
+            sp = torch.where(live[layer], scores.sp[layer], scores.zero_score[:, None])
+            sm = torch.where(live[layer], scores.sm[layer], s0[:, None])
+            if plan.merged.any():
+                sp, sm = sp.gather(1, plan.source), sm.gather(1, plan.source)
+            weight = self.rule.weight(s0[:, None], sp, sm)
+            if plan.kept is not None:
+                weight = torch.where(plan.kept, weight, torch.zeros_like(weight))
+            weights.append(weight)
+        return weights
+
+    def _saliency(self, weights: list[Tensor], activations: list[Tensor], size) -> Tensor:
+        """The fused, normalised ``B×1×H×W`` map of per-layer ``weights``."""
+        maps = [layer_map(w, a) for w, a in zip(weights, activations)]
+        return resize(percentile_normalize(fuse(maps, lnorm=self.lnorm)[-1]), size)
+
+    def _references(self, saliency, activations, plans, live, scorer, opposite, logits):
+        """:mod:`medxai.cams.references`: the class-agnostic map (every weight 1) and,
+        for class targets, the opposite class's map from the scores the same passes
+        recorded (its ``s0`` from the baseline logits)."""
+        size = saliency.shape[-2:]
+        ones = [torch.ones(a.shape[:2], device=a.device) for a in activations]
+        agnostic = self._saliency(ones, activations, size)
+        opposite_map = None
+        if opposite is not None and scorer.extra is not None:
+            s0 = TargetSpec(opposite).score(logits).to(saliency.device)
+            weights = self._weights(plans, live, scorer.extra, s0)
+            opposite_map = self._saliency(weights, activations, size)
+        return reference_maps(saliency, agnostic, opposite_map, opposite)
 
     def _fast_settings(self, plans, weights, activations, scorer, s0, saliency) -> dict[str, Any]:
         """What fast mode did, per layer and image, and the map's estimated error."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from torch import Tensor
 
+from medxai.cams.references import ReferenceMaps
+
 
 @dataclass
 class SaliencyResult:
@@ -28,6 +30,9 @@ class SaliencyResult:
             shallow, each normalised and upsampled, ``Up_{H×W}(N(L_l))``, ``B×1×H×W`` in
             ``[0, 1]`` (the published code returns the raw ``L_l``; docs/polycam.md);
             ``None`` unless asked for.
+        references: the class-agnostic and opposite-class maps and the two sanity
+            figures (:mod:`medxai.cams.references`); ``None`` for methods that do not
+            make them.
     """
 
     saliency: Tensor
@@ -38,6 +43,7 @@ class SaliencyResult:
     approximate: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
     intermediate: list[Tensor] | None = None
+    references: ReferenceMaps | None = None
 
     def __len__(self) -> int:
         return int(self.saliency.shape[0])
@@ -56,4 +62,5 @@ class SaliencyResult:
             intermediate=None
             if self.intermediate is None
             else [m[sl] for m in self.intermediate],
+            references=None if self.references is None else self.references.select(index),
         )
