@@ -26,6 +26,7 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 
 __all__ = [
+    "COLUMN_TITLES",
     "LOCALISATION_COLUMNS",
     "as_map_and_mask",
     "auprc",
@@ -167,6 +168,15 @@ LOCALISATION_COLUMNS: tuple[str, ...] = (
     "iou_otsu",
     "auprc",
 )
+
+#: Column → its title in tables, reports and DICOM SR.
+COLUMN_TITLES: dict[str, str] = {
+    "pointing_game": "Pointing game hit",
+    "relevance_mass": "Saliency mass inside",
+    "relevance_rank": "Relevance rank",
+    "iou_otsu": "IoU at Otsu threshold",
+    "auprc": "AUPRC",
+}
 
 #: Column → metric; a pointing-game hit is recorded as ``1.0`` and a miss as ``0.0``, so
 #: that its mean over images is the hit rate.

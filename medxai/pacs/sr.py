@@ -23,10 +23,10 @@ import highdicom as hd
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
+from medxai.metrics.localisation import COLUMN_TITLES
 from medxai.pacs.identity import MANUFACTURER, SOFTWARE_VERSION, ascii_label, code_string
 from medxai.pacs.sources import SourceImage
 from medxai.pacs.uids import device_uid, new_uid
-from medxai.report.pipeline import METRICS
 
 #: The private coding scheme of medxai's own concepts (``99`` marks a private scheme).
 SCHEME = "99MEDXAI"
@@ -37,8 +37,9 @@ STUDY_GROUP = "study"
 
 
 def metric_concept(key: str) -> hd.sr.CodedConcept:
-    """The coded name of a localisation metric of :data:`~medxai.report.pipeline.METRICS`."""
-    return hd.sr.CodedConcept(METRIC_CODES[key], SCHEME, METRICS[key])
+    """The coded name of a localisation metric (a column of
+    :func:`~medxai.metrics.localisation.localisation_row` that the report shows)."""
+    return hd.sr.CodedConcept(METRIC_CODES[key], SCHEME, COLUMN_TITLES[key])
 
 
 def method_concept(label: str) -> hd.sr.CodedConcept:

@@ -22,15 +22,13 @@ from medxai.cams.targets import class_probability
 from medxai.checkpoint import abnormal_index, require_finite
 from medxai.data.transforms import to_model_input
 from medxai.metrics.geometry import map_at
-from medxai.metrics.localisation import localisation_row
+from medxai.metrics.localisation import COLUMN_TITLES, localisation_row
 from medxai.viz.regions import Region, salient_regions
 
 #: Localisation metrics in the report (columns of
 #: :func:`~medxai.metrics.localisation.localisation_row`): key → column title.
 METRICS: dict[str, str] = {
-    "pointing_game": "Pointing game hit",
-    "relevance_mass": "Saliency mass inside",
-    "iou_otsu": "IoU at Otsu threshold",
+    key: COLUMN_TITLES[key] for key in ("pointing_game", "relevance_mass", "iou_otsu")
 }
 
 
