@@ -107,17 +107,23 @@ def decoding(path: str | os.PathLike[str], what: str) -> Iterator[None]:
         raise InputError(path, f"unreadable {what} ({describe(exc)})") from None
 
 
+#: The Pillow openers any reader uses (JPEG's also opens multi-picture MPO files): other
+#: plugins (TIFF, EPS through Ghostscript, PSD…) are never handed an input file.
+PIL_FORMATS: tuple[str, ...] = ("PNG", "JPEG")
+
+
 @contextmanager
 def pil_image(
     path: str | os.PathLike[str],
     root: str | os.PathLike[str] | None = None,
-    formats: tuple[str, ...] | None = None,
+    formats: tuple[str, ...] = PIL_FORMATS,
     what: str = "image",
 ) -> Iterator[Image.Image]:
     """Open ``path`` with Pillow, under the file-access rule and the size policy.
 
     The body of the ``with`` block (``load()``, conversions) runs inside
-    :func:`decoding` too. ``formats`` limits the Pillow plugins tried. Raises
+    :func:`decoding` too. ``formats`` (some of :data:`PIL_FORMATS`) are the Pillow
+    plugins tried. Raises
     :class:`~medxai.errors.InputError` for a refused, unidentified, oversized
     (:func:`~medxai.io.radiograph.check_pixel_count`) or undecodable file.
     """
@@ -133,7 +139,7 @@ def pil_image(
         file_bytes = handle.seek(0, io.SEEK_END)
         handle.seek(0)
         try:
-            image = Image.open(handle, formats=formats)
+            image = Image.open(handle, formats=[f for f in formats if f in PIL_FORMATS])
         except Image.DecompressionBombError as exc:
             found = re.search(r"\((\d+) pixels\)", str(exc))
             size = f" of {int(found.group(1)):,} pixels" if found else ""

@@ -53,7 +53,7 @@ IMAGE_SUFFIXES: dict[str, str] = {
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
-_PIL_FORMATS = {"png": ("PNG",), "jpeg": ("JPEG", "MPO")}
+_PIL_FORMATS = {"png": ("PNG",), "jpeg": ("JPEG",)}  # Pillow openers (JPEG opens MPO too)
 
 
 def image_kind(path: Path, root: Path | None = None) -> str | None:

@@ -263,3 +263,13 @@ def test_png_too_small_for_its_header_is_refused_before_decoding(tmp_path):
     with pytest.raises(InputError) as info:
         read_radiograph_png(path)
     assert str(info.value) == message
+
+
+def test_only_png_and_jpeg_decoders_see_input_files(tmp_path):
+    # a TIFF (or EPS, PSD…) named .png never reaches Pillow's other plugins
+    path = tmp_path / "image1.png"
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(path, format="TIFF")
+    with pytest.raises(InputError, match=r"image1\.png: not a readable PNG image$"):
+        load_radiograph(path)
+    with pytest.raises(InputError, match=r"image1\.png: not a readable image$"):
+        read_radiograph_png(path)
