@@ -18,7 +18,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from medxai.data.mura import ImageRecord, MuraDataset, build_index
+from medxai.data.dataset import MuraDataset
+from medxai.data.index import build_index
+from medxai.data.records import ImageRecord
 from medxai.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from medxai.errors import InputError, MedxaiError
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from medxai.data.mura import build_index
+from medxai.data.index import build_index
 from medxai.data.transforms import IMAGENET_MEAN, IMAGENET_STD, read_radiograph_png, to_model_input
 from medxai.io.masks import annotation_mask_for, cast_mask_for, study_annotations
 

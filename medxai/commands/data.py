@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Build the index, print counts and problems; returns the exit code."""
-    from medxai.data.mura import build_index  # torch is imported only when the command runs
+    from medxai.data.index import build_index  # torch is imported only when the command runs
 
     index = build_index(args.root, check_readable=args.decode, workers=args.workers)
     if args.json:

@@ -16,7 +16,7 @@ from medxai.io.masks import annotation_mask_for, cast_mask_for, image_size, stud
 class EvaluationDataset(Dataset):
     """Items for the pending work: ``{"index", "x", "height", "width", "annotation", "cast"}``.
 
-    ``x`` is the normalised ``3×S×S`` model input (as :class:`medxai.data.mura.MuraDataset`
+    ``x`` is the normalised ``3×S×S`` model input (as :class:`medxai.data.dataset.MuraDataset`
     makes it, without augmentation); ``index`` points into ``work``; ``annotation`` and
     ``cast`` are ``H×W`` bool arrays at the original image size, or ``None``.
     """
@@ -29,7 +29,7 @@ class EvaluationDataset(Dataset):
         std: Sequence[float],
         localisation: bool,
     ) -> None:
-        from medxai.data.mura import MuraDataset
+        from medxai.data.dataset import MuraDataset
 
         self.work = list(work)
         self.images = MuraDataset(

@@ -41,7 +41,7 @@ def select_images(
     The order does not depend on the file system, so ``--limit N`` always picks the same
     first ``N`` images and a rerun with a larger limit extends the earlier selection.
     """
-    from medxai.data.mura import build_index
+    from medxai.data.index import build_index
 
     index = build_index(root)
     try:

@@ -223,7 +223,7 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_mura_index_reads_phantoms(dataset: Path) -> None:
-    mura = pytest.importorskip("medxai.data.mura")
+    mura = pytest.importorskip("medxai.data.index")
     index = mura.build_index(dataset)
     assert index.problems == []
     for split in ("train", "valid"):
