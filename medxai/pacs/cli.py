@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from medxai.errors import MedxaiError
+from medxai.pacs.uids import is_uid
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,9 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise MedxaiError("give either a STUDY_DIR or --dicomweb, not both")
     if not args.study_uid:
         raise MedxaiError("--dicomweb needs --study UID (the Study Instance UID)")
+    for option, uid in (("--study", args.study_uid), ("--series", args.series)):
+        if uid is not None and not is_uid(uid):
+            raise MedxaiError(f"{option} {uid!r} is not a DICOM UID (digits and dots, ≤ 64)")
     if args.timeout is not None and args.timeout <= 0:
         raise MedxaiError("--timeout must be > 0 seconds")
 

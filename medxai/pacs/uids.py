@@ -8,10 +8,18 @@ collision negligible, and the UID carries nothing about the patient, the host or
 
 from __future__ import annotations
 
+import re
 import uuid
 
 #: The UID root of every UID medxai creates (ISO/IEC 9834-8 UUID-derived UIDs).
 UID_ROOT = "2.25."
+#: A DICOM UID (PS3.5 §9.1): numeric components without leading zeros, joined by dots.
+UID_PATTERN = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+
+
+def is_uid(text: str) -> bool:
+    """Whether ``text`` is a valid DICOM UID (the pattern, at most 64 characters)."""
+    return len(text) <= 64 and UID_PATTERN.fullmatch(text) is not None
 
 
 def new_uid() -> str:

@@ -33,7 +33,7 @@ from medxai.pacs.maps import (
 )
 from medxai.pacs.sources import SourceImage, read_header
 from medxai.pacs.sr import STUDY_GROUP, study_probability
-from medxai.pacs.uids import UID_ROOT, new_uid
+from medxai.pacs.uids import UID_ROOT, is_uid, new_uid
 
 
 @pytest.fixture(scope="module")
@@ -263,4 +263,5 @@ def test_uids_are_fresh_and_valid() -> None:
     uids = {new_uid() for _ in range(1000)}
     assert len(uids) == 1000
     for uid in list(uids)[:50]:
-        assert uid.startswith("2.25.") and len(uid) <= 64 and pydicom.uid.UID(uid).is_valid
+        assert uid.startswith("2.25.") and len(uid) <= 64 and is_uid(uid)
+    assert not is_uid("1.02.3") and not is_uid("../x") and not is_uid("1." + "2" * 64)

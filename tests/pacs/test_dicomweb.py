@@ -312,6 +312,8 @@ def test_partial_stow_failure_says_what_was_stored(pacs_report, tmp_path: Path) 
         (["--dicomweb", "http://127.0.0.1:9/"], "--dicomweb needs --study UID"),
         (["--dicomweb", "ftp://127.0.0.1/", "--study", "1.2"], "not an http:// or https://"),
         (["--dicomweb", "http://127.0.0.1:9/", "--study", "1.2", "--timeout", "0"], "> 0"),
+        (["--dicomweb", "http://127.0.0.1:9/", "--study", "../x"], "is not a DICOM UID"),
+        (["--dicomweb", "http://127.0.0.1:9/", "--study", "1.2", "--series", "a"], "--series 'a'"),
     ],
 )
 def test_option_combinations(argv: list[str], message: str, tiny_checkpoint: Path) -> None:
