@@ -1,10 +1,13 @@
 """The wheel runs: built from the sources, installed into a fresh virtual environment, and
 used from a folder outside the checkout, it trains the demo config and reports.
 
-The environment is made with ``--system-site-packages`` (so torch and the other
-dependencies are not installed again) and the wheel with ``--no-deps``. The checkout's own
-medxai is installed in the system site-packages too (editable), so every run asserts that
-``medxai`` and ``training`` are imported from the environment, not from the checkout.
+The environment is made without system site-packages; one ``.pth`` file appends the
+running interpreter's site-packages folders to its path, so torch and the other
+dependencies (and pip) are found without being installed again, and the wheel is installed
+with ``--no-deps``. Folders named in a ``.pth`` file are not scanned for ``.pth`` files of
+their own, so the editable install of the checkout that those folders may hold (a
+``.pth`` hook) stays out; each run still asserts that ``medxai`` and ``training`` are
+imported from the environment, not from the checkout.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import venv
 import zipfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -38,6 +42,17 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Completed
     return proc
 
 
+def _build_isolation() -> list[str]:
+    """``--no-build-isolation`` when this environment can build the wheel itself
+    (setuptools 70.1 or newer writes wheels without the ``wheel`` package); otherwise pip
+    builds in an isolated environment, installing the build requirements there."""
+    try:
+        major, minor = (int(part) for part in version("setuptools").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return []
+    return ["--no-build-isolation"] if (major, minor) >= (70, 1) else []
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip wheel`` of a copy of the sources (a build in the checkout could pick up stale
@@ -51,7 +66,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(path, src / name)
     dist = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", *_build_isolation(),
           "--no-cache-dir", "-q", "-w", str(dist), str(src)], cwd=dist)
     (found,) = dist.glob("medxai-*.whl")
     return found
@@ -61,10 +76,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel installed; returns its folder."""
     root = tmp_path_factory.mktemp("venv") / "env"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(root)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(root)
     python = root / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-          "--ignore-installed", "--no-cache-dir", "-q", str(wheel)], cwd=root)
+    site = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                cwd=root).stdout.strip()
+    dependencies = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    (Path(site) / "dependencies.pth").write_text("\n".join(dependencies) + "\n")
+    _run([str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed",
+          "--no-cache-dir", "-q", str(wheel)], cwd=root)
     return root
 
 
@@ -99,8 +118,9 @@ printed, reported = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(printed), contextlib.suppress(SystemExit):
     runpy.run_module("training", run_name="__main__", alter_sys=True)
 with contextlib.redirect_stdout(reported):
-    code = main(["report", str(study), "--checkpoint", str(checkpoint), "--out", "report",
-                 "--channel-budget", "1", "--no-progress"])
+    code = main(["report", str(study), "--checkpoint", str(checkpoint),
+                 "--out", str(Path("report").resolve()), "--channel-budget", "1",
+                 "--no-progress"])
 print(json.dumps({
     "medxai": medxai.__file__, "training": training.__file__, "config": str(cli.DEMO_CONFIG),
     "checkpoint": str(checkpoint), "line": demo.validation_line(checkpoint),
@@ -127,7 +147,7 @@ def test_installed_wheel_trains_the_demo_and_reports(env: Path, tmp_path: Path) 
     assert found["record"]["config"] == found["config"]  # the demo trained the wheel's config
     assert found["record"]["options"] == {"seed_everything": "0", "trainer.max_epochs": "1"}
     checkpoint = Path(found["checkpoint"])
-    assert checkpoint.is_relative_to(work / "demo" / "runs") and checkpoint.is_file()
+    assert checkpoint.is_relative_to(work.resolve() / "demo" / "runs") and checkpoint.is_file()
     assert found["line"].startswith("model.ckpt: validation study AUROC ")
     assert found["line"].endswith("(epoch 0, 6 studies)")
 
@@ -135,7 +155,8 @@ def test_installed_wheel_trains_the_demo_and_reports(env: Path, tmp_path: Path) 
     assert config["model"]["arch"] == "resnet18" and config["data"]["root"] == "phantoms"
 
     code, printed = found["report"]
-    assert code == 0 and printed.strip().splitlines()[-1] == "report/report.html"
+    html = (work / "report" / "report.html").resolve()
+    assert code == 0 and printed.strip().splitlines()[-1] == str(html)
     summary = json.loads((work / "report" / "summary.json").read_text())
     assert summary["model"]["arch"] == "resnet18" and summary["model"]["input_size"] == 128
     assert (work / "report" / "report.pdf").stat().st_size > 0
