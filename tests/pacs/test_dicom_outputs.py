@@ -83,6 +83,20 @@ def test_objects_written_and_valid(dicom_report, cr_study) -> None:
 
 
 @pytest.mark.slow
+def test_identifiers_only_in_the_dicom_objects(dicom_report) -> None:
+    """The objects carry the patient module; the HTML and JSON still hide identifiers."""
+    out, summary, _ = dicom_report
+    values = list(dicom_factory().PATIENT.values())
+    for name in ("report.html", "summary.json"):
+        text = (out / name).read_text(encoding="utf-8")
+        for value in values:
+            assert value not in text and value.replace("^", " ") not in text, (name, value)
+    for entry in summary["dicom"]:
+        data = (out / entry["file"]).read_bytes()
+        assert all(value.encode() in data for value in values), entry["file"]
+
+
+@pytest.mark.slow
 def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_study) -> None:
     out, summary, analysis = dicom_report
     folder, _ = cr_study
