@@ -4,22 +4,19 @@ The HTML and PDF are rendered from this same dictionary, so what they show and w
 JSON holds cannot drift apart. Nothing in it depends on the time of the run: the same
 inputs give the same file.
 
-Paths follow the identifier rule (:class:`PathRule`): folder names often carry record
-numbers, so without ``--show-identifiers`` the study is named by a neutral label made
-from its images' contents and every path is relative (image files relative to the study
-folder, the checkpoint and an outside annotation file by their file name); the absolute
-paths and the folder's name appear only with ``--show-identifiers``.
+Paths follow the identifier rule (:mod:`medxai.report.identifiers`): without
+``--show-identifiers`` the study is named by a neutral label made from its images'
+contents and every path is relative (image files relative to the study folder, the
+checkpoint and an outside annotation file by their file name); the absolute paths and the
+folder's name appear only with ``--show-identifiers``. Method entries and their
+approximation warnings come from :mod:`medxai.report.methods`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +25,9 @@ import numpy as np
 from medxai import __version__
 from medxai.checkpoint import validation_metrics
 from medxai.io.files import file_sha256
-from medxai.report.inputs import IDENTIFIER_KEYS, StudyInputs
+from medxai.report.identifiers import PathRule, study_identifiers, study_label
+from medxai.report.inputs import StudyInputs
+from medxai.report.methods import approximation_warnings, method_entry
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
 from medxai.viz.overlay import SALIENCY_CMAP
 
@@ -62,138 +61,6 @@ def clean(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     return str(value)
-
-
-def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
-    """Patient and study identifiers found in the images (first value of each key).
-
-    :data:`IDENTIFIER_KEYS` come first; instance and series UIDs are left out.
-    """
-    found: dict[str, str] = {}
-    for image in images:
-        for key, value in (image.identifiers or {}).items():
-            if value and key not in found and not key.endswith("UID"):
-                found[key] = str(value)
-    first = {key: found[key] for key in IDENTIFIER_KEYS if key in found}
-    return {**first, **{k: v for k, v in found.items() if k not in first}}
-
-
-def study_label(image_sha256: Sequence[str]) -> str:
-    """The study's neutral label: ``study-`` and 12 hex digits of the SHA-256 of its
-    images' sorted SHA-256 digests (the same images give the same label)."""
-    joined = "\n".join(sorted(image_sha256)).encode("ascii")
-    return f"study-{hashlib.sha256(joined).hexdigest()[:12]}"
-
-
-@dataclass(frozen=True)
-class PathRule:
-    """How paths appear in the report.
-
-    With ``show`` (``--show-identifiers``): absolute, resolved paths. Without: a path inside
-    the study folder relative to it (``/``-separated), any other path by its file name, and
-    in free text (warnings, reasons) every spelling of the study folder's path is replaced:
-    ``<folder>/x`` by ``x`` and ``<folder>`` alone by the study's label.
-    """
-
-    folder: Path  # the study folder as given
-    label: str
-    show: bool
-
-    def path(self, path: str | os.PathLike[str]) -> str:
-        """``path`` as the report shows it."""
-        path = Path(path)
-        resolved = path.parent.resolve() / path.name  # the entry itself: a link loop is listed too
-        if self.show:
-            return str(resolved)
-        try:
-            return resolved.relative_to(self.folder.resolve()).as_posix()
-        except ValueError:
-            return resolved.name
-
-    def _pattern(self) -> re.Pattern[str]:
-        given = str(self.folder)
-        spellings = {str(self.folder.resolve()), str(self.folder.absolute())}
-        if given not in (".", ""):
-            spellings.add(given)
-        alternatives = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
-        sep = re.escape(os.sep)
-        return re.compile(rf"(?<![\w./-])(?:{alternatives})(?:(?P<sep>{sep})|(?![\w.-]))")
-
-    def text(self, value: Any) -> Any:
-        """``value`` (a JSON-safe tree) with the study folder's path hidden in every string."""
-        if self.show:
-            return value
-        pattern = self._pattern()
-
-        def hide(item: Any) -> Any:
-            if isinstance(item, str):
-                return pattern.sub(lambda m: "" if m["sep"] else self.label, item)
-            if isinstance(item, dict):
-                return {k: hide(v) for k, v in item.items()}
-            if isinstance(item, list):
-                return [hide(v) for v in item]
-            return item
-
-        return hide(value)
-
-
-def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One warning per method entry (:func:`method_entry`) whose maps are approximate
-    (fast mode or reduced precision).
-
-    Fast mode states how close each map is estimated to be to the exact one (the
-    estimate fast mode makes from scored check channels, :mod:`medxai.cams.estimate`),
-    and the reader is still told to confirm with ``--exact``.
-    """
-    out = []
-    for method in methods:
-        if not method["approximate"]:
-            continue
-        budget = method["settings"].get("channel_budget")
-        plural = "" if budget == 1 else "s"
-        how = f"fast mode, {budget} channel{plural} per layer" if budget else "reduced precision"
-        out.append(
-            f"{method['label']} maps are approximate ({how}){_estimate_text(method)}; "
-            "rerun with --exact before relying on their detail"
-        )
-    return out
-
-
-def _estimate_text(method: Mapping[str, Any]) -> str:
-    """``, estimated Spearman with the exact map …`` per image, from fast mode's error
-    estimate; empty when there is none."""
-    parts = []
-    for name, estimate in method.get("error_estimates", {}).items():
-        if estimate is None:
-            parts.append(f"{name}: not estimated")
-        else:
-            parts.append(
-                f"{name}: {estimate['spearman']:.2f}, max abs difference "
-                f"{estimate['max_abs']:.2f}"
-            )
-    if not parts:
-        return ""
-    return "; estimated Spearman correlation with the exact map, " + "; ".join(parts)
-
-
-def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:
-    """A method's name, mode and the settings recorded on its results."""
-    first = analysis.images[0].results[spec.label]
-    settings = {k: v for k, v in first.settings.items() if k != "target_layers"}
-    entry = {
-        "key": spec.key,
-        "label": spec.label,
-        "mode": spec.mode,
-        "approximate": bool(first.approximate),
-        "settings": settings,
-        "target_layers": list(first.settings.get("target_layers", [])),
-    }
-    if "error_estimate" in first.settings:  # fast mode: one estimate per image
-        entry["error_estimates"] = {
-            image.image.name: image.results[spec.label].settings["error_estimate"][0]
-            for image in analysis.images
-        }
-    return entry
 
 
 def image_entry(

@@ -246,7 +246,7 @@ def test_paths_carry_no_identifiers_by_default(
 
 
 def test_paths_in_free_text_are_hidden_too() -> None:
-    from medxai.report.summary import PathRule
+    from medxai.report.identifiers import PathRule
 
     rule = PathRule(Path("/data/ward 3/MRN0048213"), "study-x", show=False)
     text = {

@@ -95,7 +95,7 @@ def test_templates_autoescape_every_string() -> None:
 
 
 def test_approximation_warnings_name_only_the_approximate_methods() -> None:
-    from medxai.report.summary import approximation_warnings
+    from medxai.report.methods import approximation_warnings
 
     def entry(label: str, approximate: bool, settings: dict) -> dict:
         return {"label": label, "approximate": approximate, "settings": settings}
