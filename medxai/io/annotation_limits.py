@@ -19,9 +19,9 @@ MAX_ANNOTATION_BYTES = 32 * 2**20
 MAX_SHAPES_PER_IMAGE = 10_000
 #: Most points one polygon may have.
 MAX_POLYGON_POINTS = 10_000
-#: Most pixel rows the polygon edges of one image may span in total (the sum over edges
-#: of ``|y1 - y0|``): the number of edge crossings a mask costs, whatever the image.
-MAX_POLYGON_ROWS_PER_IMAGE = 4_000_000
+#: Most pixel rows the shapes of one image may span in total (:func:`rows_spanned`): the
+#: steps their masks cost, whatever the image.
+MAX_ROWS_PER_IMAGE = 4_000_000
 
 
 def check_shape_count(source: Path, where: str, count: int) -> None:
@@ -42,17 +42,28 @@ def check_point_count(source: Path, where: str, count: int) -> None:
         )
 
 
-def check_polygon_rows(source: Path, where: str, shapes: Sequence[Shape]) -> None:
-    """Refuse an image whose polygon edges span more than :data:`MAX_POLYGON_ROWS_PER_IMAGE`
-    rows in total (a polygon zigzagging across the image thousands of times)."""
-    rows = 0.0
-    for shape in shapes:
-        if isinstance(shape, Polygon) and len(shape.points) > 1:
-            y = np.asarray(shape.points, dtype=np.float64)[:, 1]
-            rows += float(np.abs(np.diff(y, append=y[:1])).sum())
-    if rows > MAX_POLYGON_ROWS_PER_IMAGE:
+def rows_spanned(shape: Shape) -> float:
+    """The pixel rows rasterising ``shape`` steps through (before clipping to an image):
+    its height for a box or an ellipse, the sum of ``|y1 - y0|`` over a polygon's edges
+    (each row an edge crosses is one crossing to sort)."""
+    if isinstance(shape, Polygon):
+        if len(shape.points) < 2:
+            return 0.0
+        y = np.asarray(shape.points, dtype=np.float64)[:, 1]
+        with np.errstate(over="ignore"):  # an overflow is infinitely many rows: refused
+            return float(np.abs(np.diff(y, append=y[:1])).sum())
+    _, y_lo, _, y_hi = shape.bounds()
+    return y_hi - y_lo
+
+
+def check_rows(source: Path, where: str, shapes: Sequence[Shape]) -> None:
+    """Refuse an image whose shapes span more than :data:`MAX_ROWS_PER_IMAGE` rows in
+    total (thousands of image-sized shapes, or a polygon zigzagging across the image)."""
+    rows = sum(rows_spanned(shape) for shape in shapes)
+    if rows > MAX_ROWS_PER_IMAGE:
+        shown = f"{rows:,.0f}" if rows < 1e12 else f"{rows:.3g}"
         raise InputError(
             source,
-            f"{where}: the polygon outlines span {rows:,.0f} pixel rows in total; at most "
-            f"{MAX_POLYGON_ROWS_PER_IMAGE:,} per image are supported",
+            f"{where}: the shapes span {shown} pixel rows in total; at most "
+            f"{MAX_ROWS_PER_IMAGE:,} per image are supported",
         )

@@ -21,17 +21,19 @@ Errors name the file and the entry, e.g.
 Limits
     A file larger than :data:`MAX_ANNOTATION_BYTES` (32 MiB), an image with more than
     :data:`MAX_SHAPES_PER_IMAGE` (10,000) shapes, a polygon with more than
-    :data:`MAX_POLYGON_POINTS` (10,000) points, and an image whose polygon edges span
-    more than 4,000,000 pixel rows in total (:mod:`medxai.io.annotation_limits`) are
-    refused with a one-line error, before any mask is drawn. The radiologist's
+    :data:`MAX_POLYGON_POINTS` (10,000) points, and an image whose shapes span more than
+    4,000,000 pixel rows in total (a box or an ellipse its height, a polygon the sum of
+    its edges' heights; :mod:`medxai.io.annotation_limits`) are refused with a one-line
+    error, before any mask is drawn. The radiologist's
     annotations of a radiograph number in the tens; a shape costs 60 to 200 bytes in
     either format, so a CVAT export of a whole task (tens of thousands of images with a
     few shapes each) stays within a few megabytes, and 32 MiB leaves ten times that.
     10,000 shapes on one image is already more than a figure can show legibly, and a
     polygon traced by hand or by a segmentation tool around a whole bone has at most a
-    few thousand points. Its edges span about twice its height in rows, so 4,000,000
-    rows admit 10,000 polygons 200 pixels tall, yet refuse a polygon zigzagging across
-    the image thousands of times (each row an edge crosses is a step of the mask).
+    few thousand points. A mask costs one step per row a shape spans, so 4,000,000 rows
+    admit 10,000 shapes 200 pixels tall (or 1,000 as tall as a large radiograph), yet
+    refuse thousands of image-sized shapes or a polygon zigzagging across the image
+    thousands of times.
     Within these limits reading, validating, rasterising and drawing stay in seconds
     (a mask costs one step per row a shape spans, not one per pixel of its area), so an
     oversized or hostile file is refused at once instead of keeping a report busy for
@@ -53,7 +55,7 @@ from medxai.io.annotation_limits import (
     MAX_POLYGON_POINTS,
     MAX_SHAPES_PER_IMAGE,
     check_point_count,
-    check_polygon_rows,
+    check_rows,
     check_shape_count,
 )
 from medxai.io.cvat import cut, parse_cvat
@@ -246,7 +248,7 @@ def load_annotations(path: str | Path) -> Annotations:
     else:
         raise InputError(source, "not an annotation file: expected native JSON or CVAT XML 1.1")
     for name, shapes in annotations.items():
-        check_polygon_rows(source, _entry(name), shapes)
+        check_rows(source, _entry(name), shapes)
     return annotations
 
 

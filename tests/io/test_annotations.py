@@ -597,11 +597,16 @@ def test_report_draws_hostile_labels(png_study_dir, tiny_checkpoint, tmp_path, c
     assert list((out / "figures").glob("*overview.png"))
 
 
-def test_polygon_rows_limit(tmp_path):
+def test_rows_limit(tmp_path):
     """Polygons zigzagging top to bottom thousands of times would cost thousands of
-    crossings per row: refused. As many points tracing a circle are fine (see above)."""
+    crossings per row, thousands of image-sized shapes thousands of runs per row: refused.
+    As many points tracing a circle are fine (see above)."""
     zigzag = [[i * 0.08, 0.0 if i % 2 else 399.0] for i in range(6000)]
     polygon = {"shape": "polygon", "points": zigzag}
     path = write(tmp_path, "a.json", json.dumps(_native([polygon, polygon])))
     message = _refused(path, "pixel rows in total; at most 4,000,000 per image")
-    assert message.startswith(f"{path}: images['image1.png']: the polygon outlines span ")
+    assert message.startswith(f"{path}: images['image1.png']: the shapes span 4,788,000 ")
+    # thousands of image-sized ellipses: the same rule
+    ellipses = [{"shape": "ellipse", "cx": 256, "cy": 200, "rx": 250, "ry": 250}] * 10_000
+    path = write(tmp_path, "b.json", json.dumps(_native(ellipses)))
+    _refused(path, "the shapes span 5,000,000 pixel rows in total")
