@@ -1,6 +1,10 @@
 """Metrics on saliency maps: localisation, faithfulness, confidence, robustness, sanity.
 
 The metric code works on tensors and arrays only; it knows nothing of files or reports.
+Below the report, ``medxai evaluate`` and the audits alike: :mod:`medxai.metrics.geometry`
+brings a map to another grid, :func:`medxai.metrics.localisation.localisation_row` measures
+a map against an image's ground truth, and :mod:`medxai.metrics.bootstrap` gives the
+bootstrap confidence intervals of the tables.
 """
 
 from medxai.metrics.confidence import ConfidenceResult, confidence_change
