@@ -111,7 +111,7 @@ def test_run_reports_with_exact_pcam(monkeypatch, tmp_path: Path, capsys) -> Non
 
     def fake_report(options):
         seen["options"] = options
-        return argparse.Namespace(html=options.out / "report.html")
+        return argparse.Namespace(html=options.out / "report.html", notes=("a note",))
 
     monkeypatch.setattr(demo, "_phantoms", lambda out, seed: tmp_path / "phantoms")
     monkeypatch.setattr(demo, "_train", lambda out, root, seed, epochs: checkpoint)
@@ -120,7 +120,9 @@ def test_run_reports_with_exact_pcam(monkeypatch, tmp_path: Path, capsys) -> Non
     assert demo.run(args) == 0
     options = seen["options"]
     assert options.exact is True and options.device == "cpu" and options.study == study
-    assert capsys.readouterr().out.strip() == str(tmp_path / "demo" / "report" / "report.html")
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(tmp_path / "demo" / "report" / "report.html")
+    assert "[demo] a note" in captured.err.splitlines()  # the report's notes are passed on
 
 
 def test_validation_line_takes_the_group_of_the_checkpoints_own_epoch(tmp_path: Path) -> None:
