@@ -126,7 +126,7 @@ def render_pdf(
     except OSError as exc:
         raise MedxaiError(f"{near.parent}: cannot write here ({exc.strerror or exc})") from exc
     try:
-        tmp = Path(folder)
+        tmp = Path(folder).resolve()  # the browser needs absolute paths and a file:// URI
         page, pdf = tmp / "report.html", tmp / "report.pdf"
         try:
             page.write_text(html, encoding="utf-8")

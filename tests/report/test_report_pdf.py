@@ -142,6 +142,20 @@ def test_the_browser_works_beside_the_output_and_cleans_up(tmp_path: Path) -> No
     assert list(out.parent.iterdir()) == []  # the work folder is gone
 
 
+def test_a_relative_output_folder_prints_from_absolute_paths(
+    tmp_path: Path, monkeypatch
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    browser = fake_browser(tools, PRINTING)
+    monkeypatch.chdir(tmp_path)
+    assert render_pdf("<title>t</title>", browser, Path("report")) == b"%PDF-1.4 x\n"
+    args = (tools / "args").read_text().splitlines()
+    assert args[-1].startswith("file:///")
+    pdfs = [Path(a.split("=", 1)[1]) for a in args if a.startswith("--print-to-pdf=")]
+    assert pdfs and all(path.is_absolute() for path in pdfs)
+
+
 def test_a_failing_browser_is_one_clear_error(tmp_path: Path) -> None:
     browser = fake_browser(tmp_path, 'echo "noise" >&2; echo "cannot open display" >&2; exit 3')
     out = tmp_path / "report"
