@@ -24,11 +24,12 @@ decoders print their panics, is discarded. A task gets a time limit of
 an address-space limit of the worker's own size plus :func:`memory_allowance` of the
 pixels to decode.
 
-Measured cost (a shared 2-core machine, median of 9 decodes, timing
+Measured cost (a shared, busy 2-core machine, median of 9 decodes, timing
 ``medxai.io.dicom.decode_pixels`` in the process against ``_decode``): a 2,000 × 2,500
-12-bit RLE image, 27 ms in the process and 119 ms through the worker (5 MB in and 10 MB
-out through pipes); a 64 × 64 JPEG 2000, 1.8 ms and 12 ms; a 2,000 × 2,500 JPEG 2000,
-0.99 s and 1.03 s. Starting the worker costs 0.8 s, once per process. A fresh process per
+12-bit RLE image, 44 ms in the process and 150 ms through the worker (5 MB in and 10 MB
+out through pipes); a 64 × 64 JPEG 2000, 2.0 ms and 5.3 ms; a 2,000 × 2,500 JPEG 2000,
+1.08 s and 1.15 s. Starting the worker, which imports pydicom's decoder plugins before
+its first task, costs 0.8–1.4 s, once per process. A fresh process per
 image would pay that start for every image, so the worker is kept. A report spends
 seconds per image on its saliency maps, so 0.1 s per compressed image is the price of a
 study that survives a crashing decoder. PNG, JPEG and uncompressed DICOM stay in the
@@ -181,8 +182,10 @@ def _check_png_ratio(path: Path, width: int, height: int, file_bytes: int) -> No
 
 def memory_allowance(decoded_bytes: int, encoded_bytes: int) -> int:
     """Address space an isolated decode may add: four times the decoded pixels, twice
-    the encoded data, and 256 MiB for the decoder's own tables."""
-    return 4 * decoded_bytes + 2 * encoded_bytes + 256 * 2**20
+    the encoded data, and 1 GiB for the decoder's own tables, threads and their malloc
+    arenas (address space, mostly never touched). A decoder that runs away asks for far
+    more and gets a ``MemoryError`` or dies."""
+    return 4 * decoded_bytes + 2 * encoded_bytes + 2**30
 
 
 def time_limit(pixels: int) -> float:
@@ -220,6 +223,25 @@ def _limit_memory(extra: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+def _load_decoders() -> None:
+    """Import pydicom's pixel decoder plugins once, before any task's memory limit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from pydicom.pixels import get_decoder
+            from pydicom.uid import (
+                JPEG2000,
+                JPEGBaseline8Bit,
+                JPEGLSLossless,
+                RLELossless,
+            )
+
+            for uid in (JPEGBaseline8Bit, JPEGLSLossless, JPEG2000, RLELossless):
+                get_decoder(uid).is_available  # noqa: B018 — imports the plugins
+        except Exception:  # a missing plugin is reported by the task that needs it
+            return
+
+
 def serve(read_fd: int, write_fd: int) -> None:
     """The worker's loop: run ``(function, args, memory)`` tasks until the pipe closes.
 
@@ -230,6 +252,7 @@ def serve(read_fd: int, write_fd: int) -> None:
     from multiprocessing.connection import Connection
 
     tasks, answers = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    _load_decoders()
     answers.send(("ready", None, []))
     while True:
         try:
