@@ -15,6 +15,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Rectangle
 
 from medxai.report.pipeline import ImageAnalysis, StudyAnalysis
+from medxai.report.sanity import reference_maps_at
 from medxai.report.summary import verdict_text
 from medxai.viz.figures import ImagePanels, figure_png, overview_figure, zoom_figure
 from medxai.viz.outlines import label_styles
@@ -93,6 +94,29 @@ def panels_for(analysis: ImageAnalysis, threshold: float, styles: dict) -> Image
     )
 
 
+def references_figure(analysis: ImageAnalysis) -> Figure | None:
+    """The reference maps of each method (:mod:`medxai.report.sanity`) as small overlays:
+    the class-agnostic map (every channel weight 1) and the opposite class's map; ``None``
+    when no method has them."""
+    image = analysis.image
+    maps = {}
+    for label, result in analysis.results.items():
+        references = reference_maps_at(result, image.height, image.width)
+        if "class_agnostic" in references:
+            maps[f"{label}, class-agnostic"] = references["class_agnostic"]
+        if "opposite" in references:
+            maps[f"{label}, other class"] = references["opposite"]
+    if not maps:
+        return None
+    panels = ImagePanels(
+        name=image.name,
+        image=image.pixels,
+        maps=maps,
+        caption="reference maps: every channel weight 1, and the other class",
+    )
+    return overview_figure(panels)
+
+
 def render_figures(analysis: StudyAnalysis, dpi: int = 110) -> list[ImageFigures]:
     """The overview and zoom figures of every image, with their PNG bytes."""
     styles = label_styles(shape.label for a in analysis.images for shape in a.shapes)
@@ -107,5 +131,13 @@ def render_figures(analysis: StudyAnalysis, dpi: int = 110) -> list[ImageFigures
         if zoom is not None:
             add_mattes(zoom)
             figures["zoom"] = (f"{stem}_zoom.png", zoom, figure_png(zoom, dpi))
+        references = references_figure(item)
+        if references is not None:
+            add_mattes(references)
+            figures["references"] = (
+                f"{stem}_references.png",
+                references,
+                figure_png(references, dpi),
+            )
         rendered.append(ImageFigures(figures))
     return rendered

@@ -29,6 +29,7 @@ from medxai.report.identifiers import PathRule, study_identifiers, study_label
 from medxai.report.inputs import StudyInputs
 from medxai.report.methods import approximation_warnings, method_entry
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
+from medxai.report.sanity import SANITY_THRESHOLDS, method_sanity, model_evidence
 from medxai.viz.overlay import SALIENCY_CMAP
 
 #: How the salient regions are found, in one sentence for the report.
@@ -69,8 +70,10 @@ def image_entry(
     figures: Mapping[str, str],
     threshold: float,
     paths: PathRule,
+    class_names: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One image's numbers, annotations, regions, figures and warnings."""
+    """One image's numbers, annotations, regions, figures and warnings, and each
+    method's sanity evidence (:func:`~medxai.report.sanity.method_sanity`)."""
     image = analysis.image
     return {
         "index": index,
@@ -102,6 +105,10 @@ def image_entry(
         ],
         "figures": dict(figures),
         "warnings": [*image.warnings, *analysis.notes],
+        "methods": {
+            label: method_sanity(result, analysis.explained_class, class_names)
+            for label, result in analysis.results.items()
+        },
     }
 
 
@@ -179,6 +186,7 @@ def build_summary(
         warnings.append("no annotation file: the localisation table is empty")
     methods = [method_entry(spec, analysis) for spec in analysis.methods]
     warnings += approximation_warnings(methods)
+    model = model_entry(inputs.classifier, checkpoint)
     study: dict[str, Any] = {
         "id": label,
         "study_instance_uid": sorted(uids)[0] if len(uids) == 1 else None,
@@ -196,8 +204,9 @@ def build_summary(
             "text": verdict_text(analysis.probability, threshold),
             "images": len(analysis.images),
             "rule": "mean of the images' probabilities of abnormal",
+            "model_evidence": model_evidence(model["validation"]),
         },
-        "model": model_entry(inputs.classifier, checkpoint),
+        "model": model,
         "explanation": {
             "device": analysis.device,
             "explained_class": (
@@ -209,9 +218,10 @@ def build_summary(
             "colormap": SALIENCY_CMAP,
             "regions": {"method": REGION_METHOD, "top_k": top_regions},
             "metrics": dict(METRICS),
+            "sanity_thresholds": SANITY_THRESHOLDS,
         },
         "images": [
-            image_entry(i, a, figures[i], threshold, paths)
+            image_entry(i, a, figures[i], threshold, paths, inputs.classifier.class_names)
             for i, a in enumerate(analysis.images)
         ],
         "localisation_mean": mean_metrics(analysis),

@@ -139,8 +139,21 @@ def test_reports_render_in_headless_chromium(png_report, escaped_report: Path, t
             driver,
             png_report.html,
             tmp_path / "png_report.png",
-            [png_report.summary["verdict"]["text"], "Pointing game hit", "image1.png"],
+            [
+                png_report.summary["verdict"]["text"],
+                "Pointing game hit",
+                "image1.png",
+                "Is each map specific to the decision?",
+                "⚠ check",  # the untrained model's PCAM± map is flagged
+                png_report.summary["images"][0]["methods"]["PCAM±"]["flags"][0],
+            ],
         )
+        flags = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.sanity-flag'))"
+            ".map(e => [e.offsetWidth, e.offsetHeight, getComputedStyle(e).color]);"
+        )
+        assert flags and all(w > 0 and h > 0 for w, h, _ in flags), flags
+        assert all(color == "rgb(138, 75, 0)" for _, _, color in flags), flags
         check_page(
             driver,
             escaped_report / "report.html",

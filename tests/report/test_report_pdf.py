@@ -71,7 +71,8 @@ def test_pdf_text_holds_the_verdict_and_every_image_name(png_report) -> None:
 
 def test_pdf_pages_are_a4_and_keep_each_figure_with_its_caption(png_report) -> None:
     """Print stylesheet: A4; the summary first; each figure on a page of its own, under its
-    image's heading (overview) or the zoom heading, and above its caption."""
+    image's heading (overview), the zoom heading or the sanity heading (reference maps),
+    and above its caption."""
     require_browser()
     reader = pypdf.PdfReader(io.BytesIO(png_report.pdf.read_bytes()))
     for page in reader.pages:
@@ -81,13 +82,17 @@ def test_pdf_pages_are_a4_and_keep_each_figure_with_its_caption(png_report) -> N
     figure_pages = [page for page in reader.pages if page.images]
     images = png_report.summary["images"]
     assert len(figure_pages) == sum(len(image["figures"]) for image in images)
-    for image, (overview, zoom) in zip(images, zip(*[iter(figure_pages)] * 2), strict=True):
-        assert len(overview.images) == len(zoom.images) == 1
+    pages = zip(*[iter(figure_pages)] * 3)
+    for image, (overview, zoom, references) in zip(images, pages, strict=True):
+        assert len(overview.images) == len(zoom.images) == len(references.images) == 1
         overview_text, zoom_text = overview.extract_text(), zoom.extract_text()
         assert f"Image {image['index'] + 1}: {image['name']}" in overview_text
         assert "Original radiograph, then the CAM and PCAM± maps" in overview_text
         assert "Zoomed salient regions" in zoom_text
         assert "Region 1:" in zoom_text  # the zoom figure's caption
+        references_text = references.extract_text()
+        assert "Is each map specific to the decision?" in references_text
+        assert "Reference maps: for each method" in references_text
 
 
 def test_report_page_loads_nothing(png_report) -> None:

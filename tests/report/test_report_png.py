@@ -35,7 +35,7 @@ def test_files_beside_the_study(png_report, png_study: Path) -> None:
 
 def test_figures_are_listed_and_decode(png_report) -> None:
     for image in png_report.summary["images"]:
-        assert set(image["figures"]) == {"overview", "zoom"}
+        assert set(image["figures"]) == {"overview", "zoom", "references"}
         for relative in image["figures"].values():
             with Image.open(png_report.out / relative) as png:
                 png.load()
@@ -108,7 +108,7 @@ def test_corrupt_and_other_files_are_listed(png_report) -> None:
 def test_html_is_self_contained_and_shows_the_numbers(png_report) -> None:
     html = png_report.html.read_text(encoding="utf-8")
     sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
-    assert len(sources) == 4
+    assert len(sources) == 6  # per image: overview, zoom, reference maps
     assert all(src.startswith("data:image/png;base64,") for src in sources)
     assert not re.search(r'(src|href)="(https?:|//|file:)', html)
     assert "<script" not in html.lower()
