@@ -27,6 +27,12 @@ Columns of ``per_image.csv`` (one row per image and method):
   and ``auprc``; against its cast mask, ``cast_mass``, the share of the map's mass on the
   cast (the shortcut audit). Measured at the original image size
   (:mod:`medxai.io.masks`); NaN where the image has no such mask.
+- ``sanity``: ``class_agnostic_similarity`` (Spearman ρ of the map with the same
+  method's map with every channel weight 1) and ``class_contrast`` (ρ with the map of
+  the opposite class), read from the result's reference maps
+  (:mod:`medxai.cams.references`; no extra forward pass). NaN for methods that make no
+  reference maps (the comparison methods) and where a figure is undefined (a constant
+  map, a callable target).
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ from collections.abc import Iterable
 from medxai.errors import OptionError
 from medxai.metrics.localisation import LOCALISATION_COLUMNS
 
+#: The columns of the ``sanity`` metric.
+SANITY_COLUMNS: tuple[str, ...] = ("class_agnostic_similarity", "class_contrast")
+
 #: Metric name → the per-image columns it fills, in table order.
 METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "insertion": ("insertion_auc",),
@@ -44,6 +53,7 @@ METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "confidence": ("average_drop", "increase_in_confidence"),
     "sensitivity-max": ("sensitivity_max",),
     "localisation": (*LOCALISATION_COLUMNS, "cast_mass"),
+    "sanity": SANITY_COLUMNS,
 }
 
 #: Spellings accepted besides the names above.

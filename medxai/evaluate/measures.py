@@ -8,12 +8,15 @@ the metric implementations of :mod:`medxai.metrics` (localisation rows are
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from medxai.evaluate.catalog import SANITY_COLUMNS
 
 Row = dict[str, Any]
 
@@ -97,3 +100,19 @@ def explained_targets(logits: Tensor, target: int | None) -> Tensor:
     if target is None:
         return predicted_classes(logits).cpu()
     return torch.full((logits.shape[0],), int(target), dtype=torch.long)
+
+
+def sanity(result: Any) -> list[Row]:
+    """Per image: the map's ``class_agnostic_similarity`` and ``class_contrast`` from the
+    result's reference maps (:mod:`medxai.cams.references`); NaN where there are none."""
+    references = getattr(result, "references", None)
+    rows = []
+    for i in range(len(result)):
+        figures = {} if references is None else references.figures(i)
+        rows.append(
+            {
+                column: math.nan if figures.get(column) is None else float(figures[column])
+                for column in SANITY_COLUMNS
+            }
+        )
+    return rows

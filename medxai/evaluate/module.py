@@ -163,6 +163,8 @@ class EvaluationModule(pl.LightningModule):
             )
         if "localisation" in wanted:
             values.update(localisation_row(saliency[0], *truth))
+        if "sanity" in wanted:
+            values.update(measures.sanity(result)[0])
 
         record = item.record
         output.rows.append(

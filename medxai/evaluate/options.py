@@ -16,7 +16,7 @@ TARGET_CHOICES: tuple[str, ...] = ("1", "0", "predicted")
 
 #: Defaults of the command line.
 DEFAULT_METHODS = "cam,pcam±"
-DEFAULT_METRICS = "insertion,deletion,localisation"
+DEFAULT_METRICS = "insertion,deletion,localisation,sanity"
 
 
 def split_names(text: str | list[str] | tuple[str, ...] | None) -> list[str]:
