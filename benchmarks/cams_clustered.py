@@ -1,9 +1,8 @@
-"""Clustered fast mode (and the earlier top-k ranking) against exact Poly-CAM, on a
-trained phantom checkpoint.
+"""Clustered fast mode against exact Poly-CAM, on a trained phantom checkpoint.
 
     python benchmarks/cams_clustered.py --checkpoint CKPT \\
         --images 'PHANTOMS/valid/**/*positive/*.png' [--limit 8] \\
-        [--variants pcam± pcam+ pcam-] [--budgets 4 8 16] [--topk 16] [--exact-cache DIR]
+        [--variants pcam± pcam+ pcam-] [--budgets 4 8 16] [--bf16 8] [--exact-cache DIR]
 
 Images: ``--limit`` evenly spaced over the sorted matches that have an annotation (their
 study's ``annotations.json``), turned into model inputs with the checkpoint's size, mean
@@ -147,8 +146,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=8)
     parser.add_argument("--variants", nargs="+", default=["pcam±"])
     parser.add_argument("--budgets", type=int, nargs="+", default=[4, 8, 16])
-    parser.add_argument("--topk", type=int, nargs="*", default=[16])
     parser.add_argument("--tolerances", type=float, nargs="*", default=[])
+    parser.add_argument(
+        "--bf16", type=int, nargs="*", default=[], help="budgets also run under bf16 autocast"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--exact-cache", type=Path, default=None)
     parser.add_argument(
@@ -181,8 +182,8 @@ def main() -> None:
             modes[f"cluster k={k}"] = {"channel_budget": k}
         for t in args.tolerances:
             modes[f"cluster tol={t}"] = {"tolerance": t}
-        for k in args.topk:
-            modes[f"top-k peak k={k}"] = {"channel_budget": k, "channel_selection": "peak"}
+        for k in args.bf16:
+            modes[f"cluster k={k} bf16"] = {"channel_budget": k, "autocast": "bf16"}
         rows: dict[str, dict[str, list[float]]] = {}
         for i, image in enumerate(images):
             exact = exact_maps(model, image, common, args, f"{chosen[i][0]}|{size}")[variant]

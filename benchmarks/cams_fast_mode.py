@@ -1,7 +1,7 @@
 """Fast mode (``channel_budget``) against exact PCAM± on a trained classifier.
 
     python benchmarks/cams_fast_mode.py --checkpoint PATH --images 'DIR/**/*positive/*.png'
-        [--limit 8] [--budgets 8 16 32 64] [--selection mass ...]
+        [--limit 8] [--budgets 8 16 32 64]
 
 The model comes from ``medxai.checkpoint.load_classifier``. Images are read with
 ``read_radiograph_png`` and turned into model inputs by the evaluation transform
@@ -12,7 +12,7 @@ default), else the predicted class. Without ``--images`` the inputs are Gaussian
 without ``--checkpoint`` a randomly initialised ResNet-18 is used (smoke runs only).
 
 For every image, exact PCAM± runs once and fast mode once per budget (and per channel
-selection rule, ``--selection``). The table averages over the images:
+selection rule). The table averages over the images:
 
 - passes: forward passes of the call (baseline + masked); the pass ratio exact/fast;
 - s / image and the speed-up (exact seconds / fast seconds, image by image; on a loaded
@@ -150,13 +150,6 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=8)
     parser.add_argument("--size", type=int, default=224, help="input size without checkpoint")
     parser.add_argument("--budgets", type=int, nargs="+", default=[8, 16, 32, 64])
-    parser.add_argument(
-        "--selection",
-        nargs="+",
-        default=None,
-        help="channel selection rules to compare (PolyCAM's channel_selection); "
-        "default: the engine's default only",
-    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--exact-cache",
@@ -174,16 +167,12 @@ def main() -> None:
         print(f"load average at start: {f.read().split()[0]}")
     print(f"images ({len(names)}): " + ", ".join(names) + "\n")
     options = {"batch_size": args.batch_size, "input_size": (size, size)}
-    selections: list[str | None] = list(args.selection) if args.selection else [None]
     exact = medxai.cams.create("pcam±", model, **options)
     fast_modes = {}
-    for rule in selections:
-        for budget in args.budgets:
-            extra = {} if rule is None else {"channel_selection": rule}
-            label = f"budget {budget}" + ("" if rule is None else f", {rule}")
-            fast_modes[label] = medxai.cams.create(
-                "pcam±", model, channel_budget=budget, **options, **extra
-            )
+    for budget in args.budgets:
+        fast_modes[f"budget {budget}"] = medxai.cams.create(
+            "pcam±", model, channel_budget=budget, **options
+        )
     rows: dict[str, list[tuple[float, ...]]] = {}
     for i in range(len(x)):
         image = x[i : i + 1]

@@ -33,7 +33,6 @@ from torch import Tensor
 
 from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.normalize import percentile_normalize
-from medxai.cams.polycam import CHANNEL_SELECTIONS
 
 
 def final_map(weights: list[Tensor], activations: list[Tensor], size: int) -> Tensor:
@@ -46,7 +45,7 @@ def budgeted(weight: Tensor, acts: Tensor, budget: int, fill: str) -> Tensor:
     """``weight`` with all but the ``budget`` largest-peak channels set to the fill value."""
     if budget >= weight.shape[1]:
         return weight
-    top = CHANNEL_SELECTIONS["peak"](acts).topk(budget, dim=1).indices  # fast mode's ranking
+    top = acts.abs().flatten(2).amax(-1).topk(budget, dim=1).indices  # peak ranking
     keep = torch.zeros_like(weight).scatter_(1, top, 1.0)
     value = (weight * keep).sum(1, keepdim=True) / budget if fill == "mean" else 0.0
     return weight * keep + value * (1 - keep)

@@ -1,5 +1,5 @@
 """PCAM± on ResNet-18 at 224×224, fp32 and bf16 autocast, against the published code's
-measured 81.6 s per image (2,049 passes, this project's 2-core CPU, docs/polycam.md).
+measured 81.6 s per image (2,049 passes, this project's 2-core CPU, docs/benchmarks.md).
 
     python benchmarks/cams_vs_published.py [--channel-budget K] [--batch-size 64] [--skip-bf16]
 

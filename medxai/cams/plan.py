@@ -44,8 +44,6 @@ class LayerPlan:
             representative (0 for representatives and unclustered channels).
         checked: ``B×K`` bool, scored members that measure the error.
         clusters: per image, the number of clusters (scored representatives).
-        kept: ``B×K`` bool, channels whose weight enters the layer map (all of them but
-            in the ranked plan).
     """
 
     scored: Tensor
@@ -54,11 +52,6 @@ class LayerPlan:
     distance: Tensor
     checked: Tensor
     clusters: list[int]
-    kept: Tensor | None = None
-
-    def weighted(self) -> Tensor:
-        """``B×K`` bool: ``kept``, or every channel."""
-        return self.kept if self.kept is not None else torch.ones_like(self.scored)
 
     @property
     def merged(self) -> Tensor:
@@ -127,17 +120,4 @@ def clustered_plan(
         plan.distance[b, channels] = distance.to(plan.distance.dtype)
         plan.checked[b, channels] = checked
         plan.clusters[b] = len(found.representatives)
-    return plan
-
-
-def ranked_plan(live: Tensor, rank: Tensor, budget: int) -> LayerPlan:
-    """The ``budget`` live channels of largest ``rank`` (``B×K``) scored; the others keep
-    their own (unscored) source and are left out of the layer map (``kept`` false)."""
-    plan = exact_plan(live)
-    if budget < live.shape[1]:
-        top = torch.nan_to_num(rank, nan=0.0).topk(budget, dim=1).indices
-        keep = torch.zeros_like(live).scatter_(1, top, True)
-        plan.scored &= keep
-        plan.kept = keep
-        plan.clusters = [int(n) for n in plan.scored.sum(1)]
     return plan

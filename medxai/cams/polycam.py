@@ -27,15 +27,15 @@ image and sign, and with a tolerance channels merge only when their masks are wi
 ``t``. One member per layer is also scored to measure the weight error, from which
 ``result.settings["error_estimate"]`` estimates the map's error
 (:mod:`medxai.cams.estimate`). With one cluster per distinct mask, fast mode gives the
-exact map. ``channel_selection="peak"``/``"mass"`` instead scores the ``k`` channels of
-largest peak/mean activation and gives the others weight 0 (the earlier fast mode, kept
-for comparison; docs/benchmarks.md).
+exact map. (An earlier fast mode scored the ``k`` channels of largest peak activation
+and gave the others weight 0; it lost to clustering at equal passes in every measured
+comparison, docs/benchmarks.md, and was removed.)
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -47,7 +47,7 @@ from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.layers import check_layer_names, discover_target_layers
 from medxai.cams.masked import MaskedScorer, MaskedScores
 from medxai.cams.normalize import percentile_normalize
-from medxai.cams.plan import clustered_plan, exact_plan, ranked_plan
+from medxai.cams.plan import clustered_plan, exact_plan
 from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
@@ -55,20 +55,6 @@ from medxai.cams.targets import Targets, TargetSpec, class_probability, resolve_
 from medxai.cams.weights import MINUS, PLUS, PLUS_MINUS, WeightRule
 
 VARIANTS: dict[str, WeightRule] = {rule.name: rule for rule in (PLUS, MINUS, PLUS_MINUS)}
-
-
-def _peak(activations: Tensor) -> Tensor:
-    """``max_ij |A_k(i, j)|`` per channel of a ``B×K×h×w`` activation (``B×K``)."""
-    return activations.abs().flatten(2).amax(-1)
-
-
-def _mass(activations: Tensor) -> Tensor:
-    """``mean_ij |A_k(i, j)|`` per channel of a ``B×K×h×w`` activation (``B×K``)."""
-    return activations.abs().mean(dim=(-2, -1))
-
-
-#: Fast-mode channel rankings (``channel_selection``): name → ``B×K`` channel scores.
-CHANNEL_SELECTIONS: dict[str, Callable[[Tensor], Tensor]] = {"peak": _peak, "mass": _mass}
 
 
 class PolyCAM(HookedExplainer):
@@ -88,8 +74,6 @@ class PolyCAM(HookedExplainer):
             tolerance is given.
         tolerance: fast mode's bound on the RMS mask distance between a channel and the
             representative whose scores it takes (``0`` merges identical masks only).
-        channel_selection: ``"cluster"`` (default) or the earlier ranking, ``"peak"``
-            (the largest activation) or ``"mass"`` (the mean absolute activation).
         channels_last: run the masked passes in ``torch.channels_last`` (inputs and a
             converted copy of the model; the caller's model is left as it is). ``None``
             picks it on CUDA and CPU, where it measured faster (docs/benchmarks.md).
@@ -118,7 +102,6 @@ class PolyCAM(HookedExplainer):
         max_batch_bytes: int | None = None,
         channel_budget: int | None = None,
         tolerance: float | None = None,
-        channel_selection: str = "cluster",
         channels_last: bool | None = None,
         autocast: str | None = None,
         intermediate: bool = False,
@@ -133,19 +116,11 @@ class PolyCAM(HookedExplainer):
             raise ValueError(f"channel_budget must be at least 1, got {channel_budget}")
         if tolerance is not None and not 0.0 <= tolerance <= 1.0:
             raise ValueError(f"tolerance must be in [0, 1], got {tolerance}")
-        if channel_selection not in ("cluster", *CHANNEL_SELECTIONS):
-            raise ValueError(
-                "channel_selection must be one of "
-                f"{['cluster', *sorted(CHANNEL_SELECTIONS)]}, got {channel_selection!r}"
-            )
-        if tolerance is not None and channel_selection != "cluster":
-            raise ValueError("a tolerance needs channel_selection='cluster'")
         self.lnorm = lnorm
         self.batch_size = batch_size
         self.max_batch_bytes = max_batch_bytes
         self.channel_budget = channel_budget
         self.tolerance = tolerance
-        self.channel_selection = channel_selection
         self.channels_last = channels_last
         self.intermediate = intermediate
         if target_layers is None:
@@ -184,10 +159,6 @@ class PolyCAM(HookedExplainer):
         """One :class:`~medxai.cams.plan.LayerPlan` per layer."""
         if not self.fast:
             return [exact_plan(lv) for lv in live]
-        if self.channel_selection != "cluster":
-            rank = CHANNEL_SELECTIONS[self.channel_selection]
-            budget = self.channel_budget
-            return [ranked_plan(lv, rank(a), budget) for a, lv in zip(activations, live)]
         budget = self.channel_budget if self.channel_budget is not None else max(
             a.shape[1] for a in activations
         )
@@ -228,7 +199,7 @@ class PolyCAM(HookedExplainer):
         )
         shared = 0
         for b in range(x.shape[0]):
-            dead = sum(int((~lv[b] & p.weighted()[b]).sum()) for lv, p in zip(live, plans))
+            dead = sum(int((~lv[b]).sum()) for lv in live)
             if dead and self.rule.needs_plus:
                 scorer.add_zero_mask(b)
             shared += dead
@@ -248,7 +219,7 @@ class PolyCAM(HookedExplainer):
         intermediate = None
         if self.intermediate:
             intermediate = [resize(percentile_normalize(m), size) for m in layer_maps[::-1]]
-        approximated = any(bool(p.merged.any()) or p.kept is not None for p in plans)
+        approximated = any(bool(p.merged.any()) for p in plans)
         settings: dict[str, Any] = {
             **self._settings(),
             "target_layers": list(names),
@@ -288,8 +259,6 @@ class PolyCAM(HookedExplainer):
             if plan.merged.any():
                 sp, sm = sp.gather(1, plan.source), sm.gather(1, plan.source)
             weight = self.rule.weight(s0[:, None], sp, sm)
-            if plan.kept is not None:
-                weight = torch.where(plan.kept, weight, torch.zeros_like(weight))
             weights.append(weight)
         return weights
 
@@ -315,13 +284,10 @@ class PolyCAM(HookedExplainer):
     def _fast_settings(self, plans, weights, activations, scorer, s0, saliency) -> dict[str, Any]:
         """What fast mode did, per layer and image, and the map's estimated error."""
         settings: dict[str, Any] = {
-            "channel_selection": self.channel_selection,
             "tolerance": self.tolerance,
             "clusters": [p.clusters for p in plans],
             "max_cluster_distance": [p.max_distance() for p in plans],
         }
-        if self.channel_selection != "cluster":
-            return settings
         settings["error_checks"] = [[int(n) for n in p.checked.sum(1)] for p in plans]
         settings["error_estimate"] = self._error_estimate(
             plans, weights, activations, scorer, s0, saliency

@@ -221,33 +221,19 @@ def test_channel_budget_is_approximate_and_recorded() -> None:
     torch.testing.assert_close(roomy.saliency, exact.saliency, atol=1e-6, rtol=0)
 
 
-def test_channel_selection_ranks_by_peak_or_mass() -> None:
-    from medxai.cams.plan import ranked_plan
-    from medxai.cams.polycam import CHANNEL_SELECTIONS
-
-    acts = torch.zeros(1, 3, 8, 8)
-    acts[0, 0, 2, 3] = 10.0  # one strong, localised response: largest peak, mass 10/64
-    acts[0, 1] = 0.5  # diffuse: largest mass (0.5), small peak
-    acts[0, 2, :4] = 0.3
-    live = torch.ones(1, 3, dtype=torch.bool)
-    peak = ranked_plan(live, CHANNEL_SELECTIONS["peak"](acts), 1)
-    assert peak.scored.tolist() == [[True, False, False]] == peak.kept.tolist()
-    mass = ranked_plan(live, CHANNEL_SELECTIONS["mass"](acts), 1)
-    assert mass.scored.tolist() == [[False, True, False]]
-
-
-def test_channel_selection_is_recorded_and_checked() -> None:
+def test_fast_mode_options_are_recorded_and_checked() -> None:
     model = TinyNet(3)
     x = torch.randn(1, 3, 32, 32)
-    for rule in ("peak", "mass"):
-        fast = PolyCAM(
-            model, "pcam±", target_layers=TinyNet.LAYERS, channel_budget=2, channel_selection=rule
-        )(x, 0)
-        assert fast.settings["channel_selection"] == rule and fast.approximate
+    fast = PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_budget=2)(x, 0)
+    assert fast.approximate and fast.settings["tolerance"] is None
     exact = PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS)(x, 0)
-    assert "channel_selection" not in exact.settings
-    with pytest.raises(ValueError, match="channel_selection"):
-        PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_selection="random")
+    assert "clusters" not in exact.settings and "error_estimate" not in exact.settings
+    with pytest.raises(TypeError):
+        PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_selection="peak")
+    with pytest.raises(ValueError, match="tolerance"):
+        PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, tolerance=1.5)
+    with pytest.raises(ValueError, match="channel_budget"):
+        PolyCAM(model, "pcam±", target_layers=TinyNet.LAYERS, channel_budget=0)
 
 
 def test_bf16_autocast_is_recorded_and_close() -> None:

@@ -15,7 +15,7 @@ from medxai.cams.polycam import PolyCAM
 from medxai.cams.references import opposite_classes, spearman
 
 VARIANTS = ["pcam+", "pcam-", "pcam±"]
-FAST = [{}, {"channel_budget": 2}, {"channel_budget": 3, "channel_selection": "peak"}]
+FAST = [{}, {"channel_budget": 2}, {"channel_budget": 3, "tolerance": 0.2}]
 
 
 def _n(a: Tensor) -> Tensor:
