@@ -50,10 +50,11 @@ from medxai.data.layout import (
     study_from_listed,
 )
 from medxai.data.mura_csv import CsvRow, read_image_paths, read_labeled_studies
-from medxai.data.records import ImageRecord, MuraIndex, Problem, natural_key
+from medxai.data.records import ImageRecord, MuraIndex, Problem
 from medxai.data.transforms import read_radiograph_png
 from medxai.errors import InputError
 from medxai.io.decode import pil_image
+from medxai.io.images import natural_key
 
 Readability = bool | Literal["none", "header", "full"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +44,6 @@ class Problem:
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "problem": self.problem}
-
-
-def natural_key(text: str) -> tuple:
-    """Sort key that orders ``image2`` before ``image10`` and ``file.csv:9`` before ``:10``."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 def _empty_counts() -> dict[str, dict[str, int]]:

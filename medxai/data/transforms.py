@@ -1,9 +1,12 @@
-"""Radiograph decoding and the model-input transforms of the MURA recipe.
+"""The dataset reader and the model-input transforms of the MURA recipe.
 
-Pixels travel as a float32 ``H×W`` array in ``[0, 1]`` (0 = black). The model input is
-``3×S×S``: the gray image resized to ``S×S`` (bilinear, antialiased, aspect ratio not
-kept, as in the MURA recipe that squashes every image to 320×320), copied to three
-channels and normalised with the ImageNet mean and standard deviation.
+Images are decoded by :func:`medxai.io.images.read_pixels`, the decoder the report uses
+too, and :func:`to_model_input` is the one evaluation transform of training's
+validation, evaluation and the report. Pixels travel as a float32 ``H×W`` array in
+``[0, 1]`` (0 = black). The model input is ``3×S×S``: the gray image resized to ``S×S``
+(bilinear, antialiased, aspect ratio not kept, as in the MURA recipe that squashes every
+image to 320×320), copied to three channels and normalised with the ImageNet mean and
+standard deviation.
 
 Training adds a random rotation of up to ``±rotation`` degrees after the resize. The
 corners the rotation uncovers are filled with 0 (black) *before* normalisation, which is
@@ -20,54 +23,29 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from medxai.io.decode import pil_image
-from medxai.io.radiograph import finite_pixels
+from medxai.io.images import read_pixels
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
-#: ITU-R BT.601 luma weights, the ones Pillow uses for ``convert("L")``.
-LUMA_WEIGHTS: tuple[float, float, float] = (0.299, 0.587, 0.114)
 
 def read_radiograph_png(
     path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
 ) -> np.ndarray:
-    """Decode a radiograph to a float32 ``H×W`` array in ``[0, 1]``.
+    """Decode a dataset radiograph (PNG or JPEG) to a float32 ``H×W`` array in ``[0, 1]``.
 
-    8-bit gray is divided by 255 and 16-bit gray by 65535. RGB and RGBA become their
-    BT.601 luminance (alpha ignored); palette and 1-bit images are expanded first; a
-    gray+alpha image keeps its gray channel. The file is opened under the access rule
-    of :mod:`medxai.io.files` (``root``: the dataset folder the file must lie in,
-    default its own folder), refused above
-    :data:`~medxai.io.radiograph.MAX_PIXELS` before decoding, and decoded inside the
-    boundary of :mod:`medxai.io.decode`. Raises :class:`~medxai.errors.InputError`
-    naming the file when it is missing, refused, not an image, too large, truncated or
-    corrupt.
+    This is :func:`medxai.io.images.read_pixels` with its defaults: the decoder the
+    report uses for its PNG and JPEG images, so a model sees the same pixels in training,
+    evaluation and a report (EXIF orientation applied; 8-bit gray divided by 255, 16-bit
+    by 65535; colour to BT.601 luminance, alpha dropped). The one deliberate difference is
+    the choice of reader, not the pixels: dataset images are PNG or JPEG and both Pillow
+    openers are tried (messages speak of an "image"), while a report first recognises
+    each file (PNG, JPEG, or DICOM with its display chain, :mod:`medxai.io.dicom`).
+    ``root`` is the dataset folder the file must lie in (default: its own folder; see
+    :mod:`medxai.io.files`). Raises :class:`~medxai.errors.InputError` naming the file
+    when it is missing, refused, not an image, too large, truncated or corrupt.
     """
-    with pil_image(path, root) as image:
-        image.load()
-        pixels = _to_gray_float(image)
-    return finite_pixels(path, pixels)
-
-
-def _to_gray_float(image: Image.Image) -> np.ndarray:
-    """Pixels of an opened Pillow image as float32 gray in ``[0, 1]``."""
-    mode = image.mode
-    if mode == "L":
-        return np.asarray(image, dtype=np.float32) / 255.0
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return np.asarray(image).astype(np.float32) / 65535.0
-    if mode == "I":  # 32-bit container; PNG stores at most 16 bits per sample
-        return np.clip(np.asarray(image, dtype=np.float32) / 65535.0, 0.0, 1.0)
-    if mode == "F":
-        return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
-    if mode == "LA":
-        return np.asarray(image.getchannel("L"), dtype=np.float32) / 255.0
-    if mode in ("P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    rgb = np.asarray(image, dtype=np.float32)[..., :3]
-    weights = np.asarray(LUMA_WEIGHTS, dtype=np.float32)
-    return np.ascontiguousarray(rgb @ weights) / 255.0
+    return read_pixels(path, root)
 
 
 def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:

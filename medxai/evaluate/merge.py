@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from medxai.atomic import write_text_atomic
-from medxai.evaluate.selection import image_sort_key
 from medxai.evaluate.shards import read_shards, shard_paths
 from medxai.evaluate.values import parse_curve
+from medxai.io.images import natural_key
 
 Key = tuple[str, str]
 
@@ -34,7 +34,7 @@ def merge_rows(
         if key in keep and key not in merged:
             merged[key] = dict(row)
     rank = {m: i for i, m in enumerate(methods)}
-    order = sorted(merged, key=lambda k: (rank.get(k[1], len(rank)), image_sort_key(k[0])))
+    order = sorted(merged, key=lambda k: (rank.get(k[1], len(rank)), natural_key(k[0])))
     return [merged[k] for k in order]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from medxai.errors import MedxaiError
+from medxai.io.images import natural_key
 
 
 def image_key(path: Path, root: Path) -> str:
@@ -22,21 +23,12 @@ def image_key(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _natural_key(text: str) -> tuple[Any, ...]:
-    import re
-
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
-
-
-def image_sort_key(image: str) -> tuple[Any, ...]:
-    """Orders ``image2`` before ``image10`` and ``patient9`` before ``patient10``."""
-    return _natural_key(image)
-
-
 def select_images(
     root: Path, split: str, body_parts: Sequence[str] | None, limit: int | None
 ) -> list[Any]:
-    """The image records of ``split`` (and ``body_parts``), in path order, cut to ``limit``.
+    """The image records of ``split`` (and ``body_parts``), in natural path order
+    (:func:`~medxai.io.images.natural_key`: ``image2`` before ``image10``, ``patient9``
+    before ``patient10``), cut to ``limit``.
 
     The order does not depend on the file system, so ``--limit N`` always picks the same
     first ``N`` images and a rerun with a larger limit extends the earlier selection.
@@ -48,7 +40,7 @@ def select_images(
         selected = index.filter(split=split, body_parts=body_parts or None)
     except ValueError as exc:
         raise MedxaiError(str(exc)) from None
-    records = sorted(selected.images, key=lambda r: image_sort_key(image_key(r.path, root)))
+    records = sorted(selected.images, key=lambda r: natural_key(image_key(r.path, root)))
     if not records:
         where = f"split {split!r}" + (f", body parts {', '.join(body_parts)}" if body_parts else "")
         raise MedxaiError(f"{root}: no images in {where}")

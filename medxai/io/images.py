@@ -1,9 +1,11 @@
 """Images (PNG, JPEG, DICOM) → display-ready radiographs, and study folders.
 
-PNG and JPEG are read with PIL: the EXIF orientation is applied; 8-bit values are
-divided by 255 and 16-bit values by 65535 (the nominal range, not the image's own);
-colour becomes BT.601 luminance (alpha is dropped). DICOM goes through the display
-chain of :mod:`medxai.io.dicom`. Every reader returns float32 H×W in [0, 1] with
+PNG and JPEG are decoded by :func:`read_pixels`, the one decoder of the report, of
+training and of evaluation (``medxai.data.transforms.read_radiograph_png`` calls it), so a
+model sees the same pixels in a report as in training: the EXIF orientation is applied;
+8-bit values are divided by 255 and 16-bit values by 65535 (the nominal range, not the
+image's own); colour becomes BT.601 luminance (alpha is dropped). DICOM goes through the
+display chain of :mod:`medxai.io.dicom`. Every reader returns float32 H×W in [0, 1] with
 bright = dense.
 
 Files are opened under the access rule of :mod:`medxai.io.files` (regular files only;
@@ -20,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from medxai.errors import InputError
 from medxai.io.annotations import ANNOTATION_FILE_NAMES
-from medxai.io.decode import pil_image
+from medxai.io.decode import PIL_FORMATS, pil_image
 from medxai.io.dicom import load_dicom
 from medxai.io.files import read_head
 from medxai.io.radiograph import MAX_PIXELS, Radiograph, finite_pixels, luminance
@@ -37,6 +39,8 @@ __all__ = [
     "image_kind",
     "load_radiograph",
     "natural_key",
+    "pil_pixels",
+    "read_pixels",
     "scan_study",
 ]
 
@@ -75,40 +79,74 @@ def image_kind(path: Path, root: Path | None = None) -> str | None:
 
 
 def natural_key(name: str) -> tuple[list[object], str]:
-    """Sort key putting ``image2`` before ``image10`` (case-insensitive)."""
+    """Sort key putting ``image2`` before ``image10`` (case-insensitive; ties broken by
+    the name itself). The one file-name order of medxai: study folders, dataset indexes
+    and their problems, and evaluation tables all sort by it."""
     parts: list[object] = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name.lower())]
     return parts, name
 
 
-def _pil_to_unit(img: Image.Image) -> np.ndarray:
-    """A PIL image → float64 H×W in [0, 1]."""
-    mode = img.mode
+def pil_pixels(image: Image.Image) -> np.ndarray:
+    """A decoded Pillow image → float32 H×W in [0, 1], upright.
+
+    * The EXIF orientation (PNG ``eXIf`` or JPEG) is applied.
+    * ``1`` (bilevel) is 0 or 1; ``L`` and ``LA`` are divided by 255 (alpha dropped);
+      16-bit gray (``I;16*``, or ``I`` holding 16-bit samples, the most PNG stores) is
+      divided by 65535; ``F`` is taken as already in [0, 1]. Every value is then clipped
+      to [0, 1]: the nominal range of the format, never the image's own minimum and
+      maximum, so that an image and its crop keep their gray values.
+    * Anything else (RGB, RGBA, palette, CMYK, YCbCr…) becomes the BT.601 luminance
+      (:data:`~medxai.io.radiograph.LUMA_WEIGHTS`) of its RGB values, divided by 255;
+      a palette's transparency is dropped with the alpha channel.
+    """
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    if orientation != 1:
+        image = ImageOps.exif_transpose(image)
+    mode = image.mode
     if mode == "1":
-        return np.asarray(img, dtype=np.float64)
-    if mode in ("L", "LA"):
-        return np.asarray(img.getchannel(0), dtype=np.float64) / 255.0
-    if mode.startswith("I;16"):
-        return np.asarray(img, dtype=np.float64) / 65535.0
-    if mode in ("I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        if mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
-            return arr / 65535.0
-        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
-        return (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    return luminance(np.asarray(img.convert("RGB"))) / 255.0
+        pixels = np.asarray(image, dtype=np.float32)
+    elif mode in ("L", "LA"):
+        pixels = np.asarray(image.getchannel(0), dtype=np.float32) / 255.0
+    elif mode.startswith("I;16") or mode == "I":
+        pixels = np.asarray(image).astype(np.float32) / 65535.0
+    elif mode == "F":
+        pixels = np.asarray(image, dtype=np.float32)
+    else:
+        rgb = np.asarray(image.convert("RGBA" if "transparency" in image.info else "RGB"))
+        pixels = (luminance(rgb[..., :3]) / 255.0).astype(np.float32)
+    return np.clip(pixels, 0.0, 1.0)
+
+
+def read_pixels(
+    path: str | Path,
+    root: str | Path | None = None,
+    formats: tuple[str, ...] = PIL_FORMATS,
+    what: str = "image",
+) -> np.ndarray:
+    """Decode a PNG or JPEG file to float32 H×W in [0, 1] (:func:`pil_pixels`).
+
+    The one PNG/JPEG reader: the report passes the format it recognised and names it in
+    its messages (``formats=("PNG",), what="PNG image"``); training and evaluation read
+    dataset images with the defaults (Pillow's PNG and JPEG openers, messages about an
+    "image"). The pixels are the same either way. The file is opened under the access
+    rule of :mod:`medxai.io.files` (``root``: the folder it must lie in, default its own
+    folder), refused above :data:`~medxai.io.radiograph.MAX_PIXELS` before decoding, and
+    decoded inside the boundary of :mod:`medxai.io.decode`. Raises
+    :class:`~medxai.errors.InputError` naming the file when it is missing, refused, not
+    an image, too large, truncated or corrupt.
+    """
+    path = Path(path)
+    with pil_image(path, root, formats, what) as image:
+        image.load()
+        pixels = pil_pixels(image)
+    if pixels.size == 0:
+        raise InputError(path, "the image has no pixels")
+    return finite_pixels(path, pixels)
 
 
 def _load_pil(path: Path, kind: str, root: Path | None) -> Radiograph:
-    with pil_image(path, root, _PIL_FORMATS[kind], f"{kind.upper()} image") as img:
-        img.load()
-        pixels = _pil_to_unit(ImageOps.exif_transpose(img))
-    if pixels.size == 0:
-        raise InputError(path, "the image has no pixels")
-    return Radiograph(
-        pixels=finite_pixels(path, np.clip(pixels, 0.0, 1.0).astype(np.float32)),
-        name=path.name,
-        source=path,
-    )
+    pixels = read_pixels(path, root, _PIL_FORMATS[kind], f"{kind.upper()} image")
+    return Radiograph(pixels=pixels, name=path.name, source=path)
 
 
 def load_radiograph(path: str | Path, root: str | Path | None = None) -> list[Radiograph]:

@@ -12,7 +12,7 @@ from runs import assert_tables_equal, evaluate, read_csv
 
 from medxai.cli import main
 from medxai.evaluate.catalog import table_columns
-from medxai.evaluate.selection import image_sort_key
+from medxai.io.images import natural_key
 
 
 def _data_lines(path: Path) -> int:
@@ -23,7 +23,7 @@ def test_fresh_run_writes_every_output(fresh: Path) -> None:
     rows = read_csv(fresh / "per_image.csv")
     assert list(rows[0]) == table_columns(["insertion", "deletion", "localisation", "confidence"])
     assert len(rows) == 8 and {r["method"] for r in rows} == {"cam"}
-    assert [r["image"] for r in rows] == sorted((r["image"] for r in rows), key=image_sort_key)
+    assert [r["image"] for r in rows] == sorted((r["image"] for r in rows), key=natural_key)
     assert all(r["image"].startswith("valid/") for r in rows)
     for row in rows:
         assert math.isclose(
