@@ -21,6 +21,7 @@ from medxai.metrics.sanity import (
     SanityResult,
     cascading_randomisation,
     plot_cascading_randomisation,
+    plot_randomisation_curves,
 )
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "insertion_deletion",
     "iou_at_otsu",
     "plot_cascading_randomisation",
+    "plot_randomisation_curves",
     "pointing_game",
     "relevance_mass",
     "relevance_rank",
