@@ -31,8 +31,7 @@ masks' device):
    tolerance, the traversal's clusters are kept as they are, so that every member stays
    within the tolerance of its representative.
 
-Cost: ``O(n·k·h·w)`` multiply-adds per layer and image, a few percent of one forward pass
-of the model for ResNets (docs/benchmarks.md).
+Cost: ``O(n·k·h·w)`` multiply-adds per layer and image (measured in docs/benchmarks.md).
 """
 
 from __future__ import annotations
