@@ -68,7 +68,7 @@ def load_images(
         h, w = pixels.shape
         folder = path.parent
         if folder not in annotations:
-            annotations[folder] = study_annotations(folder)
+            annotations[folder] = study_annotations(folder, record.root)
         shapes = list(annotations[folder].get(path.name, []))
         out.append(
             AuditImage(
@@ -78,7 +78,7 @@ def load_images(
                 label=int(record.label),
                 pixels=pixels,
                 x=to_model_input(pixels, size, mean, std),
-                cast=cast_mask_for(path, h, w),
+                cast=cast_mask_for(path, h, w, record.root),
                 annotation=annotation_mask_for(path, h, w, annotations[folder]),
                 shapes=shapes,
             )

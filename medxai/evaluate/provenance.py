@@ -6,20 +6,23 @@ A run records in ``run.json`` its data root (resolved, absolute) and, per image 
     digest = SHA-256 of the lines ``"<role> <path relative to the root> <SHA-256 of the file>"``
 
 for the image itself and, when localisation is measured, the study's annotation file and
-the image's cast mask (a missing one is recorded as ``absent``, so adding one later
-changes the digest). A resume must have the same root, and every image it shares with the
-earlier run must have the same digest; otherwise its rows would be published as results
-on data they were not computed from.
+the image's cast mask (one that does not exist is recorded as ``absent``, so adding one
+later changes the digest). Every file is read under the file-access rule of
+:mod:`medxai.io.files` within the data root, as the evaluation reads it. A resume must
+have the same root, and every image it shares with the earlier run must have the same
+digest; otherwise its rows would be published as results on data they were not computed
+from.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from medxai.errors import InputError, OutputError
+from medxai.errors import OutputError
 from medxai.evaluate.selection import image_key
 from medxai.io.files import file_sha256
 from medxai.io.masks import cast_mask_path
@@ -44,14 +47,13 @@ def files_read(image: Path, localisation: bool) -> list[tuple[str, Path]]:
     return files
 
 
-def _file_digest(path: Path) -> str:
-    """The file's SHA-256, or :data:`ABSENT` when it is not a regular file."""
-    if not path.is_file():
+def _file_digest(path: Path, root: Path) -> str:
+    """The file's SHA-256 read under the file-access rule within ``root``, or
+    :data:`ABSENT` when nothing is at ``path``. A FIFO, a device, a folder or a link out of
+    the root is refused (:class:`~medxai.errors.InputError`), as reading it would be."""
+    if not os.path.lexists(path):
         return ABSENT
-    try:
-        return file_sha256(path)
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    return file_sha256(path, root)
 
 
 def image_digests(records: Iterable[Any], root: Path, localisation: bool) -> dict[str, str]:
@@ -66,7 +68,7 @@ def image_digests(records: Iterable[Any], root: Path, localisation: bool) -> dic
         lines = []
         for role, path in files_read(Path(record.path), localisation):
             if path not in hashed:
-                hashed[path] = _file_digest(path)
+                hashed[path] = _file_digest(path, root)
             lines.append(f"{role} {image_key(path, root)} {hashed[path]}\n")
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         digests[image_key(Path(record.path), root)] = digest

@@ -41,19 +41,21 @@ class EvaluationDataset(Dataset):
     def __len__(self) -> int:
         return len(self.work)
 
-    def _study(self, folder: Path) -> dict[str, list]:
+    def _study(self, folder: Path, root: Path | None) -> dict[str, list]:
         if folder not in self._annotations:
-            self._annotations[folder] = study_annotations(folder)
+            self._annotations[folder] = study_annotations(folder, root)
         return self._annotations[folder]
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        path = Path(self.work[index].record.path)
+        record = self.work[index].record
+        path = Path(record.path)
         x = self.images[index][0]
         item: dict[str, Any] = {"index": index, "x": x, "annotation": None, "cast": None}
         if self.localisation:
-            height, width = image_size(path)
-            item["annotation"] = annotation_mask_for(path, height, width, self._study(path.parent))
-            item["cast"] = cast_mask_for(path, height, width)
+            height, width = image_size(path, record.root)
+            shapes = self._study(path.parent, record.root)
+            item["annotation"] = annotation_mask_for(path, height, width, shapes)
+            item["cast"] = cast_mask_for(path, height, width, record.root)
         return item
 
 

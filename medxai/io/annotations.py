@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from medxai.io.annotation_limits import (
 )
 from medxai.io.cvat import cut, parse_cvat
 from medxai.io.cvat import entry as _entry
+from medxai.io.files import open_input
 from medxai.io.shapes import Box, Ellipse, Polygon, Shape, annotation_mask, covered_shapes
 
 __all__ = [
@@ -213,21 +215,23 @@ def _parse_native(data: bytes, source: Path) -> dict[str, list[Shape]]:
     return shapes
 
 
-def load_annotations(path: str | Path) -> Annotations:
+def load_annotations(path: str | Path, root: str | Path | None = None) -> Annotations:
     """Read a native JSON or CVAT XML 1.1 annotation file; keys are image names.
 
-    Raises :class:`~medxai.errors.InputError` naming the file (and the entry) when the
-    file cannot be read or is malformed. Call :func:`validate_annotations` to check the
-    shapes against the images.
+    The file is opened under the access rule of :mod:`medxai.io.files` (``root``: the
+    folder it must lie in, default its own folder), so a FIFO, a device or a link out of
+    the root is refused without being read. Raises :class:`~medxai.errors.InputError`
+    naming the file (and the entry) when the file cannot be read or is malformed. Call
+    :func:`validate_annotations` to check the shapes against the images.
     """
     source = Path(path)
+    if not os.path.lexists(source):
+        raise InputError(source, "annotation file not found")
+    if source.is_dir():
+        raise InputError(source, "is a folder, not an annotation file")
     try:
-        with open(source, "rb") as stream:
+        with open_input(source, root) as stream:
             data = stream.read(MAX_ANNOTATION_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(source, "annotation file not found") from None
-    except IsADirectoryError:
-        raise InputError(source, "is a folder, not an annotation file") from None
     except OSError as exc:
         raise InputError(source, f"cannot read the annotation file ({exc.strerror})") from None
     if len(data) > MAX_ANNOTATION_BYTES:
@@ -322,10 +326,14 @@ def validate_annotations(
 
 
 def find_annotation_file(study_folder: str | Path) -> Path | None:
-    """The study folder's own annotation file (:data:`ANNOTATION_FILE_NAMES`), if any."""
+    """The study folder's own annotation file (:data:`ANNOTATION_FILE_NAMES`), if any.
+
+    The first name at which anything exists (a FIFO or a link too: reading it then says
+    why it is refused, rather than the study passing for one without annotations).
+    """
     folder = Path(study_folder)
     for name in ANNOTATION_FILE_NAMES:
         candidate = folder / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None

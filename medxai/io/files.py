@@ -1,7 +1,9 @@
 """The file-access rule for input images: what may be opened, and how much of it is read.
 
 Every image reader (the report's :mod:`medxai.io`, training's and evaluation's
-:mod:`medxai.data`, and ``medxai data check``) opens files through :func:`open_input`:
+:mod:`medxai.data`, and ``medxai data check``), the annotation and cast-mask readers
+(:mod:`medxai.io.annotations`, :mod:`medxai.io.masks`) and :func:`file_sha256` open files
+through :func:`open_input`:
 
 * **Regular files only.** Folders, devices (``/dev/zero``), FIFOs and sockets are refused,
   so nothing can feed a decoder an endless stream or block it on an open.
@@ -189,11 +191,26 @@ def read_head(
         return handle.read(count)
 
 
-def file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes (a checkpoint, an input, a ground-truth file), read in
-    ``chunk``-byte blocks. Provenance records name files by this digest."""
+def file_sha256(
+    path: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    chunk: int = 1 << 20,
+) -> str:
+    """Hex SHA-256 of a file's bytes (a checkpoint, an input, a ground-truth file), read
+    in ``chunk``-byte blocks under the rule. Provenance records name files by this digest.
+
+    ``root`` is the folder the file must lie in, as when it is read (an evaluation passes
+    its data root). By default it is the folder the file really lies in: a digest shows
+    nothing of the file, so a file named on the command line (a checkpoint) may be a link
+    to anywhere, but it must still be a regular file, and only the size measured at
+    opening is read. Raises :class:`~medxai.errors.InputError` naming the file.
+    """
+    base = root if root is not None else Path(os.path.realpath(path)).parent
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+    with open_input(path, base) as handle:
+        try:
+            while block := handle.read(chunk):
+                digest.update(block)
+        except OSError as exc:
+            raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
     return digest.hexdigest()

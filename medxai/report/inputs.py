@@ -58,14 +58,16 @@ def read_study(folder: Path) -> Any:
 def read_annotations(
     folder: Path, explicit: Path | None, images: list[Any]
 ) -> tuple[dict[str, list[Any]], Path | None]:
-    """The validated annotations (``--annotations`` or the folder's own file), and their path."""
+    """The validated annotations (``--annotations`` or the folder's own file), and their path.
+
+    The file is read under the access rule of :mod:`medxai.io.files` with its own folder
+    as the root: a FIFO, a device or a link to another folder is refused in one line.
+    """
     from medxai.io.annotations import find_annotation_file, load_annotations, validate_annotations
 
     path = explicit if explicit is not None else find_annotation_file(folder)
     if path is None:
         return {}, None
-    if not path.is_file():
-        raise InputError(path, "annotation file not found")
     annotations = load_annotations(path)
     sizes = {image.name: (image.height, image.width) for image in images}
     validate_annotations(annotations, sizes, path)
