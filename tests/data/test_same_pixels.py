@@ -3,7 +3,8 @@
 Each image is read twice, by the training dataset (validation transform) and by the
 report (the study scan, then :func:`to_model_input` with the classifier's size, mean and
 std, as ``medxai.report.pipeline.analyse_study`` calls it), and the two model inputs must
-be equal bit for bit.
+be equal bit for bit; a recording model checks that ``analyse_study`` itself feeds the
+model that tensor.
 """
 
 from __future__ import annotations
@@ -115,3 +116,47 @@ def test_the_decoded_values(study) -> None:
     np.testing.assert_array_equal(pixels["rotated8.png"], np.rot90(gray, -1) / np.float32(255))
     np.testing.assert_array_equal(pixels["rotated16.png"], np.rot90(pixels["gray16.png"], -1))
     assert read_radiograph_png(folder / "rotated8.png").shape == (WIDTH, HEIGHT)
+
+
+class _Recording(torch.nn.Module):
+    """A tiny CAM-able classifier that keeps every batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU())
+        self.pool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(4, 1)
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.detach().clone())
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def test_the_report_pipeline_feeds_the_model_the_training_input(study) -> None:
+    from medxai.cams.presets import Mode, method_spec
+    from medxai.checkpoint import LoadedClassifier
+    from medxai.report.pipeline import analyse_study
+
+    folder, _ = study
+    names = ["gray16.png", "palette.png", "rotated8.png", "rotated_rgb.jpg"]
+    images = [image for image in read_study(folder).images if image.name in names]
+    model = _Recording().eval()
+    classifier = LoadedClassifier(
+        model=model, arch="recording", input_size=SIZE, mean=MEAN, std=STD,
+        class_names=("normal", "abnormal"),
+    )
+    cam = method_spec("cam", "CAM", mode=Mode("exact"), device="cpu", input_size=SIZE)
+    analyse_study(images, classifier, {}, [cam], torch.device("cpu"), progress=False)
+    records = [
+        ImageRecord(
+            path=folder / image.name, split="valid", body_part="XR_WRIST", patient="patient1",
+            study_id="valid/XR_WRIST/patient1/study1_negative", label=0, root=folder,
+        )
+        for image in images
+    ]
+    dataset = MuraDataset(records, train=False, size=SIZE, mean=MEAN, std=STD)
+    for index, image in enumerate(images):
+        trained = dataset[index][0]
+        assert any(torch.equal(seen[0], trained) for seen in model.seen), image.name
