@@ -1,30 +1,54 @@
-"""Cascading randomisation sanity check of the Poly-CAM variants on phantom valid images.
+"""Cascading randomisation sanity check on phantom valid images, with seeds and CIs.
 
 Randomises the classifier's blocks from the logits down (``fc``, ``layer4``, ...,
-``conv1``), recomputes ``pcam+``, ``pcam-`` and ``pcam±`` for the abnormal class at each
-step and prints a markdown table of the mean SSIM and Spearman rho against the intact
-model's maps; the figure (first image) goes to ``docs/images/sanity_cascading.png``.
+``conv1``; :mod:`medxai.metrics.sanity`), ``--seeds`` independent cascades, recomputes
+every method's map for the abnormal class at each step and prints one markdown table per
+figure: mean [bootstrap 95 % CI over seeds × images] of SSIM and Spearman ρ to the trained
+map, ρ (and SSIM) to the class-agnostic map, and the class contrast. The curves go to
+``--figure`` and the maps of the first image and seed to ``--maps``.
 
     OMP_NUM_THREADS=1 python benchmarks/audit_sanity.py --root PHANTOMS --checkpoint CKPT
 
-``--channel-budget`` (default 32) runs Poly-CAM in fast mode; ``--channel-budget 0``
-runs it exactly.
+``--channel-budget`` (default 0 = exact) runs Poly-CAM in fast mode.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from medxai.audit.samples import inputs_of, load_images
 from medxai.checkpoint import load_classifier
-from medxai.metrics.sanity import cascading_randomisation, plot_cascading_randomisation
+from medxai.metrics.sanity import (
+    BATCHNORM_CHOICES,
+    FIGURES,
+    cascading_randomisation,
+    default_randomisation_blocks,
+    plot_cascading_randomisation,
+    plot_randomisation_curves,
+)
 
-METHODS = ["pcam+", "pcam-", "pcam±"]
+METHODS = "cam,gradcam,ig,pcam+,pcam-,pcam±"
+DOCS = Path(__file__).resolve().parents[1] / "docs/images"
+TITLES = {
+    "ssim": "SSIM to the trained map",
+    "spearman": "Spearman ρ to the trained map",
+    "agnostic_ssim": "SSIM to the class-agnostic map (same step)",
+    "agnostic_spearman": "Spearman ρ to the class-agnostic map (same step)",
+    "contrast": "class contrast: ρ with the opposite class's map",
+}
+
+
+def cell(row: dict, figure: str) -> str:
+    mean, low, high = row[figure], row[f"{figure}_low"], row[f"{figure}_high"]
+    if mean != mean:
+        return "—"
+    return f"{mean:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def main() -> None:
@@ -32,14 +56,17 @@ def main() -> None:
     parser.add_argument("--root", required=True, help="phantom dataset root (MURA layout)")
     parser.add_argument("--checkpoint", required=True, help="medxai checkpoint")
     parser.add_argument("--split", default="valid")
-    parser.add_argument("--images", type=int, default=4, help="abnormal images used")
-    parser.add_argument("--channel-budget", type=int, default=32, help="0 = exact Poly-CAM")
+    parser.add_argument("--images", type=int, default=8, help="abnormal annotated images used")
+    parser.add_argument("--seeds", type=int, default=5, help="cascades (weight draws)")
+    parser.add_argument("--methods", default=METHODS)
+    parser.add_argument("--batchnorm", choices=BATCHNORM_CHOICES, default="keep")
+    parser.add_argument("--channel-budget", type=int, default=0, help="0 = exact Poly-CAM")
+    parser.add_argument("--blocks", type=int, default=0, help="first N blocks only (0: all)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--figure",
-        default=str(Path(__file__).resolve().parents[1] / "docs/images/sanity_cascading.png"),
-    )
-    parser.add_argument("--dpi", type=int, default=60)
+    parser.add_argument("--figure", default=str(DOCS / "sanity_randomisation_curves.png"))
+    parser.add_argument("--maps", default=str(DOCS / "sanity_cascading.png"))
+    parser.add_argument("--json", default=None, help="write the table rows here")
+    parser.add_argument("--dpi", type=int, default=70)
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -47,41 +74,45 @@ def main() -> None:
     images = load_images(args.root, args.split, size=clf.input_size, mean=clf.mean, std=clf.std)
     chosen = [im for im in images if im.label == 1 and im.annotation is not None][: args.images]
     x = inputs_of(chosen)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     budget = args.channel_budget or None
-    options = {m: {"channel_budget": budget} for m in METHODS}
+    options = {m: {"channel_budget": budget} for m in methods if m.startswith("pcam")}
 
+    blocks = default_randomisation_blocks(clf.model)
+    blocks = blocks[: args.blocks] if args.blocks else blocks
     start_wall, start_cpu = time.perf_counter(), time.process_time()
+    load = os.getloadavg()
     result = cascading_randomisation(
-        clf.model, x, METHODS, targets=1, seed=args.seed, method_options=options
-    )
+        clf.model, x, methods, targets=1, blocks=blocks, seed=args.seed, seeds=args.seeds,
+        batchnorm=args.batchnorm, method_options=options,
+    )  # fmt: skip
     wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
 
-    mode = "exact" if budget is None else f"channel budget {budget}"
-    print(f"{len(chosen)} abnormal {args.split} images ({mode}); target class 1 (abnormal)")
-    print(f"wall {wall:.1f} s, CPU {cpu:.1f} s")
-    print()
+    mode = "exact Poly-CAM" if budget is None else f"Poly-CAM channel budget {budget}"
     print(
-        "| step | randomised (cumulative, top down) | "
-        + " | ".join(f"{m} SSIM | {m} ρ" for m in METHODS)
-        + " |"
+        f"{len(chosen)} abnormal {args.split} images, {args.seeds} seeds, BatchNorm "
+        f"{args.batchnorm}, {mode}; target class 1 (abnormal)"
     )
-    print("|---|---|" + "---|---|" * len(METHODS))
+    print(f"wall {wall:.0f} s, CPU {cpu:.0f} s, load average at start {load[0]:.1f}")
+    rows = result.table()
     steps = ["original", *result.steps]
-    for s, step in enumerate(steps):
-        cells = []
-        for m in range(len(METHODS)):
-            cells += [f"{result.ssim[m, s].mean():.3f}", f"{result.spearman[m, s].mean():.3f}"]
-        print(f"| {s} | {step} | " + " | ".join(cells) + " |")
+    for figure in FIGURES:
+        print(f"\n**{TITLES[figure]}**, mean [95 % CI]\n")
+        print("| step | randomised | " + " | ".join(methods) + " |")
+        print("|---|---|" + "---|" * len(methods))
+        for s, step in enumerate(steps):
+            cells = [cell(rows[m * len(steps) + s], figure) for m in range(len(methods))]
+            print(f"| {s} | {step} | " + " | ".join(cells) + " |")
 
-    figure = plot_cascading_randomisation(result, sample=0)
-    Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.figure, dpi=args.dpi, bbox_inches="tight")
-    # 256-colour palette keeps the file small (~170 KB instead of ~300 KB)
-    with Image.open(args.figure) as image:
-        palette = image.convert("RGB").quantize(256, dither=Image.Dither.NONE)
-    palette.save(args.figure, optimize=True)
-    print()
-    print(f"figure: {args.figure} ({Path(args.figure).stat().st_size / 1024:.0f} KB)")
+    for path, figure in (
+        (args.figure, plot_randomisation_curves(result)),
+        (args.maps, plot_cascading_randomisation(result, sample=0)),
+    ):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=args.dpi, bbox_inches="tight")
+        print(f"\nfigure: {path} ({Path(path).stat().st_size / 1024:.0f} KB)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
 
 
 if __name__ == "__main__":
