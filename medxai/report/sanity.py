@@ -89,7 +89,12 @@ def sanity_reading(
             f"This map is {similarity:.2f} similar to one that ignores the model's decision: "
             "the decision shapes it."
         )
-    if contrast is None:
+    if contrast is None and opposite is not None:
+        parts.append(
+            f"The map for '{opposite}' is empty or constant: the model finds no evidence "
+            "for it here, so the two maps cannot be compared."
+        )
+    elif contrast is None:
         parts.append("No map of another class to compare with.")
     elif contrast >= CONTRAST_FLAG:
         parts.append(

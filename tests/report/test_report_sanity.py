@@ -82,7 +82,7 @@ def test_method_sanity_reads_the_result() -> None:
         (0.95, 0.8, 2, ["0.95 similar", "why it says 'abnormal'", "ranks the pixels alike"]),
         (0.7, -0.3, 0, ["mixed with where the features respond", "points elsewhere"]),
         (0.2, 0.3, 0, ["the decision shapes it", "only weakly specific"]),
-        (None, None, 0, ["not defined", "No map of another class"]),
+        (None, None, 0, ["not defined", "empty or constant"]),
     ],
 )
 def test_flags_and_readings(similarity, contrast, flags, words) -> None:
@@ -91,6 +91,10 @@ def test_flags_and_readings(similarity, contrast, flags, words) -> None:
     reading = sanity_reading(figures, "abnormal", "normal")
     for word in words:
         assert word in reading
+    empty_other = sanity_reading(
+        {"class_agnostic_similarity": 0.3, "class_contrast": None}, "abnormal", "normal"
+    )
+    assert "The map for 'normal' is empty or constant" in empty_other
     edge = {"class_agnostic_similarity": AGNOSTIC_FLAG, "class_contrast": CONTRAST_FLAG}
     assert len(sanity_flags(edge)) == 2
 
