@@ -14,14 +14,13 @@ from __future__ import annotations
 import copy
 import json
 import random
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from guards import Hang, time_limit
 
 from medxai.errors import MedxaiError
 from medxai.io.annotations import (
@@ -85,24 +84,6 @@ VALUES: list[Any] = [
     {"shape": "box"}, {"shape": "ellipse", "cx": 1, "cy": 1, "rx": 1e-9, "ry": 1e9},
     [[[[[]]]]], "ellipse", "polygon", "box", 1e-300, -0.0,
 ]  # fmt: skip
-
-
-class Hang(Exception):
-    """A case ran past the watchdog."""
-
-
-@contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise Hang(f"no answer after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --- mutators: (random, seed bytes) -> mutated bytes ----------------------------------------
@@ -250,7 +231,7 @@ def test_mutated_annotation_files(
             path.write_bytes(data)
             where = f"{kind} seed, {mutator.__name__}, iteration {iteration}: {data[:200]!r}"
             try:
-                with watchdog(WATCHDOG_S):
+                with time_limit(WATCHDOG_S, "the mutated file"):
                     outcome = run_case(path)
             except Hang as hang:
                 pytest.fail(f"{where}: {hang}")

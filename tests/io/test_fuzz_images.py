@@ -12,15 +12,14 @@ zlib and the PNG decoder.
 from __future__ import annotations
 
 import io
-import signal
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from dicom_factory import write_dicom
+from guards import time_limit
 from PIL import Image
 from pydicom.uid import JPEG2000Lossless, RLELossless
 
@@ -115,22 +114,6 @@ def fix_png_crcs(data: bytes) -> bytes:
         buffer[end : end + 4] = crc.to_bytes(4, "big")
         at = end + 4
     return bytes(buffer)
-
-
-@contextmanager
-def time_limit(seconds: int, what: str) -> Iterator[None]:
-    """Fail (not hang) when the block runs longer than ``seconds`` (main thread only)."""
-
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"{what} took longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _check_pixels(pixels: np.ndarray) -> None:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from guards import time_limit
 from PIL import Image
 
 from medxai.errors import InputError
@@ -30,24 +28,8 @@ FIFO = "a named pipe (FIFO), not a regular file (refused)"
 DEVICE = "symbolic link to a character device, not a regular file (refused)"
 
 
-@contextmanager
-def no_hang(seconds: int = 20) -> Iterator[None]:
-    """Fail instead of waiting for ever (opening a FIFO for reading waits for a writer)."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still reading after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _one_line(call, path: Path, problem: str) -> None:
-    with no_hang(), pytest.raises(InputError) as info:
+    with time_limit(20, str(path)), pytest.raises(InputError) as info:
         call()
     assert str(info.value) == f"{path}: {problem}"
 
