@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from loaders import load_test_module
 
 from medxai.cli import main
 
-
-def _load_test_module(relative: str, name: str):
-    path = Path(__file__).parents[1] / relative
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-mt = _load_test_module("data/mura_tree.py", "mura_tree_for_cli")
-hostile = _load_test_module("io/dicom_factory.py", "dicom_factory_for_cli")
+mt = load_test_module("data/mura_tree.py", "mura_tree_for_cli")
+hostile = load_test_module("io/dicom_factory.py", "dicom_factory_for_cli")
 
 CORRUPT = "train/XR_WRIST/patient00002/study1_negative/image5.png"
 MISSING = "train/XR_HAND/patient00001/study1_negative/image2.png"

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from loaders import load_test_module
 
 from medxai.cli import main
 
-
-def _load_test_module(relative: str, name: str):
-    path = Path(__file__).parents[1] / relative
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-mt = _load_test_module("data/mura_tree.py", "mura_tree_for_evaluate")
-hostile = _load_test_module("io/dicom_factory.py", "dicom_factory_for_evaluate")
+mt = load_test_module("data/mura_tree.py", "mura_tree_for_evaluate")
+hostile = load_test_module("io/dicom_factory.py", "dicom_factory_for_evaluate")
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ reason when it is absent, except under CI (``CI`` set), where the absence fails 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import secrets
@@ -24,6 +23,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 import requests
+from loaders import load_test_module
 from pydicom.uid import generate_uid
 
 ORTHANC = Path("/usr/sbin/Orthanc")
@@ -47,12 +47,7 @@ def require(paths: list[Path], what: str) -> None:
 
 def dicom_factory() -> ModuleType:
     """``tests/io/dicom_factory.py``, the shared DICOM fixture builder."""
-    path = Path(__file__).parents[1] / "io" / "dicom_factory.py"
-    spec = importlib.util.spec_from_file_location("medxai_tests_dicom_factory_pacs", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_test_module("io/dicom_factory.py", "medxai_tests_dicom_factory_pacs")
 
 
 def write_cr_study(folder: Path, study_uid: str | None = None) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from loaders import load_test_module
 from PIL import Image
 
 #: Fast settings: PCAM± fast mode with 1 channel per layer (10 masked passes per image).
@@ -25,9 +25,4 @@ def write_png(path: Path, height: int, width: int, seed: int = 0) -> Path:
 
 def load_dicom_factory() -> ModuleType:
     """``tests/io/dicom_factory.py``, the shared DICOM fixture builder."""
-    path = Path(__file__).parents[1] / "io" / "dicom_factory.py"
-    spec = importlib.util.spec_from_file_location("medxai_tests_dicom_factory", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_test_module("io/dicom_factory.py", "medxai_tests_dicom_factory")

@@ -4,13 +4,13 @@ and classes that do not say which logit is "abnormal" stop ``medxai report`` and
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from loaders import load_test_module
 from report_helpers import write_png
 
 from medxai.cli import main
@@ -21,12 +21,7 @@ FAST_ARGS = ("--device", "cpu", "--channel-budget", "1", "--batch-size", "16", "
 
 def _evaluate_data() -> Any:
     """``tests/evaluate/evaluate_data.py``: the tiny MURA-layout set builder."""
-    path = Path(__file__).parents[1] / "evaluate" / "evaluate_data.py"
-    spec = importlib.util.spec_from_file_location("medxai_tests_evaluate_data", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_test_module("evaluate/evaluate_data.py", "medxai_tests_evaluate_data")
 
 
 def edited_checkpoint(
