@@ -1,7 +1,9 @@
-"""Shared helpers of the saliency-engine benchmarks: timing, machine line, map distances."""
+"""Shared helpers of the saliency-engine benchmarks: options, timing, machine line, map
+distances."""
 
 from __future__ import annotations
 
+import argparse
 import platform
 import subprocess
 import time
@@ -9,6 +11,15 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
+
+
+def checkpoint_parser(description: str) -> argparse.ArgumentParser:
+    """Options of a benchmark on a trained checkpoint: the checkpoint, an image glob, a limit."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--images", required=True, help="glob (** allowed)")
+    parser.add_argument("--limit", type=int, default=8)
+    return parser
 
 
 def machine() -> str:

@@ -29,7 +29,6 @@ Per variant and mode, over the images:
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import math
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _cams_common import checkpoint_parser
 from cams_fast_mode import cache_path, load_model, pick
 from torch import Tensor
 
@@ -140,10 +140,7 @@ def ci(values: list[float], name: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--images", required=True, help="glob (** allowed)")
-    parser.add_argument("--limit", type=int, default=8)
+    parser = checkpoint_parser(__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=["pcam±"])
     parser.add_argument("--budgets", type=int, nargs="+", default=[4, 8, 16])
     parser.add_argument("--tolerances", type=float, nargs="*", default=[])

@@ -22,12 +22,11 @@ and prints the Spearman correlation with the exact map (mean over images, worst 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import torch
-from _cams_common import spearman
+from _cams_common import checkpoint_parser, spearman
 from cams_fast_mode import cache_path, load_inputs, load_model
 from torch import Tensor
 
@@ -56,10 +55,7 @@ def summary(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--images", required=True, help="glob (** allowed)")
-    parser.add_argument("--limit", type=int, default=8)
+    parser = checkpoint_parser(__doc__.splitlines()[0])
     parser.add_argument("--exact-cache", type=Path, required=True)
     parser.add_argument("--budgets", type=int, nargs="+", default=[8, 16, 20, 32])
     parser.add_argument("--size", type=int, default=224, help="unused with a checkpoint")
