@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -102,3 +104,17 @@ HOOK_DICTS = (
 def no_hooks(model: nn.Module) -> bool:
     """True when no module of ``model`` holds any hook."""
     return all(not getattr(m, d, {}) for m in model.modules() for d in HOOK_DICTS)
+
+
+def literal_normalise(a: Tensor) -> Tensor:
+    """N(a) of docs/polycam.md with numpy percentiles, one 2-D map (the literal readings)."""
+    arr = a.double().numpy()
+    lo, hi = np.percentile(arr, [0.1, 99.9])
+    return torch.from_numpy(np.clip((arr - lo) / max(hi, 1e-12), 0.0, 1.0)).float()
+
+
+def literal_resize(m: Tensor, size) -> Tensor:
+    """One 2-D map resized bilinearly to ``size`` (the literal readings)."""
+    return F.interpolate(m[None, None], size=tuple(size), mode="bilinear", align_corners=False)[
+        0, 0
+    ]

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from nets import PatchNet, TinyNet, patch_image
+from nets import PatchNet, TinyNet, literal_normalise, literal_resize, patch_image
 from torch import Tensor, nn
 
 import medxai
 from medxai.cams.polycam import PolyCAM
 
 # ---------------------------------------------------------------- literal reference
-
-
-def _n(a: Tensor) -> Tensor:
-    """N(a) with numpy percentiles, one 2-D map."""
-    arr = a.double().numpy()
-    lo, hi = np.percentile(arr, [0.1, 99.9])
-    return torch.from_numpy(np.clip((arr - lo) / max(hi, 1e-12), 0.0, 1.0)).float()
-
-
-def _resize(m: Tensor, size) -> Tensor:
-    return F.interpolate(m[None, None], size=tuple(size), mode="bilinear", align_corners=False)[
-        0, 0
-    ]
 
 
 def _score(model: nn.Module, image: Tensor, target: int) -> float:
@@ -60,7 +45,7 @@ def literal_polycam(model, image, target, layers, variant, lnorm):
             a = acts[name][0]
             total = torch.zeros(a.shape[1:])
             for k in range(a.shape[0]):
-                mask = _resize(_n(a[k]), size)
+                mask = literal_resize(literal_normalise(a[k]), size)
                 sp = _score(model, image * mask, target)
                 sm = _score(model, image * (1 - mask), target)
                 if variant == "pcam+":
@@ -76,11 +61,11 @@ def literal_polycam(model, image, target, layers, variant, lnorm):
             fine = layer_maps[level]
             coarse = layer_maps[level + 1].shape
             if lnorm:
-                local = _resize(_resize(fine, coarse), fine.shape)
+                local = literal_resize(literal_resize(fine, coarse), fine.shape)
                 fine = fine / torch.clamp(local, min=1e-12)
-            fused.append(torch.relu(fine * _resize(fused[-1], fine.shape)))
-        levels = [_resize(_n(p), size) for p in fused]
-        inter = [_resize(_n(m), size) for m in layer_maps[::-1]]
+            fused.append(torch.relu(fine * literal_resize(fused[-1], fine.shape)))
+        levels = [literal_resize(literal_normalise(p), size) for p in fused]
+        inter = [literal_resize(literal_normalise(m), size) for m in layer_maps[::-1]]
     return levels, inter
 
 
@@ -198,7 +183,7 @@ def test_single_logit_weights_differ_between_channels() -> None:
     with torch.no_grad():
         model(x)
     hook.remove()
-    equal_weights = _resize(_n(torch.relu(acts["r1"][0].sum(0))), (32, 32))
+    equal_weights = literal_resize(literal_normalise(torch.relu(acts["r1"][0].sum(0))), (32, 32))
     assert (result.intermediate[-1][0, 0] - equal_weights).abs().max() > 0.05
     assert 0.0 < float(result.scores[0]) < 1.0
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from nets import PatchNet, TinyNet, patch_image
+from nets import PatchNet, TinyNet, literal_normalise, literal_resize, patch_image
 from scipy.stats import spearmanr
 from torch import Tensor, nn
 
@@ -16,18 +15,6 @@ from medxai.cams.references import opposite_classes, spearman
 
 VARIANTS = ["pcam+", "pcam-", "pcam±"]
 FAST = [{}, {"channel_budget": 2}, {"channel_budget": 3, "tolerance": 0.2}]
-
-
-def _n(a: Tensor) -> Tensor:
-    arr = a.double().numpy()
-    lo, hi = np.percentile(arr, [0.1, 99.9])
-    return torch.from_numpy(np.clip((arr - lo) / max(hi, 1e-12), 0.0, 1.0)).float()
-
-
-def _resize(m: Tensor, size) -> Tensor:
-    return F.interpolate(m[None, None], size=tuple(size), mode="bilinear", align_corners=False)[
-        0, 0
-    ]
 
 
 def _activations(model, x, layers) -> dict[str, Tensor]:
@@ -61,10 +48,10 @@ def literal_all_ones(model, image: Tensor, layers, lnorm: bool = True) -> Tensor
     for level in range(len(layers) - 2, -1, -1):
         fine = layer_maps[level]
         if lnorm:
-            local = _resize(_resize(fine, layer_maps[level + 1].shape), fine.shape)
+            local = literal_resize(literal_resize(fine, layer_maps[level + 1].shape), fine.shape)
             fine = fine / torch.clamp(local, min=1e-12)
-        fused = torch.relu(fine * _resize(fused, fine.shape))
-    return _resize(_n(fused), size)
+        fused = torch.relu(fine * literal_resize(fused, fine.shape))
+    return literal_resize(literal_normalise(fused), size)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -87,7 +74,7 @@ def test_cam_class_agnostic_map_equals_literal_sum() -> None:
     result = CAM(model, feature_layer="body.5")(x)
     acts = _activations(model, x, ["body.5"])["body.5"]
     for b in range(2):
-        reference = _resize(_n(torch.relu(acts[b].sum(0))), (32, 32))
+        reference = literal_resize(literal_normalise(torch.relu(acts[b].sum(0))), (32, 32))
         ours = result.references.class_agnostic[b, 0]
         torch.testing.assert_close(ours, reference, atol=1e-5, rtol=0)
 
