@@ -216,13 +216,19 @@ def test_document_information_is_replaced(tmp_path: Path) -> None:
     assert with_info(b"%PDF-1.4 no trailer", {"Title": "x"}) == b"%PDF-1.4 no trailer"
 
 
+def _one_image_study(tmp_path: Path) -> Path:
+    """A study folder holding one 64×48 radiograph."""
+    study = tmp_path / "study"
+    study.mkdir()
+    write_png(study / "image1.png", 64, 48)
+    return study
+
+
 @pytest.mark.slow
 def test_without_a_browser_the_report_is_written_without_pdf(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
 ) -> None:
-    study = tmp_path / "study"
-    study.mkdir()
-    write_png(study / "image1.png", 64, 48)
+    study = _one_image_study(tmp_path)
     monkeypatch.delenv(BROWSER_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     out = tmp_path / "report"
@@ -238,9 +244,7 @@ def test_without_a_browser_the_report_is_written_without_pdf(
 def test_a_browser_that_is_not_executable_fails_before_any_work(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
 ) -> None:
-    study = tmp_path / "study"
-    study.mkdir()
-    write_png(study / "image1.png", 64, 48)
+    study = _one_image_study(tmp_path)
     monkeypatch.setenv(BROWSER_ENV, str(study / "image1.png"))
     out = tmp_path / "report"
     code = main(["report", str(study), "--checkpoint", str(tiny_checkpoint), "--out", str(out)])
