@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pytest
 from loaders import load_test_module
 from PIL import Image
+
+from medxai.report.render_pdf import find_browser
 
 #: Fast settings: PCAM± fast mode with 1 channel per layer (10 masked passes per image).
 FAST = {"channel_budget": 1, "batch_size": 16, "progress": False}
@@ -26,3 +31,23 @@ def write_png(path: Path, height: int, width: int, seed: int = 0) -> Path:
 def load_dicom_factory() -> ModuleType:
     """``tests/io/dicom_factory.py``, the shared DICOM fixture builder."""
     return load_test_module("io/dicom_factory.py", "medxai_tests_dicom_factory")
+
+
+def require_browser() -> Path:
+    """The browser that prints report.pdf, or skip (fail under CI) when there is none."""
+    browser = find_browser()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required when CI is set")
+        pytest.skip("printing report.pdf needs Chromium")
+    return browser
+
+
+def pdf_text(data: bytes) -> bytes:
+    """A PDF's text as a reader sees it: its metadata and every page's text (UTF-8)."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    parts = [str(value) for value in (reader.metadata or {}).values()]
+    parts += [page.extract_text() for page in reader.pages]
+    return "\n".join(parts).encode("utf-8")

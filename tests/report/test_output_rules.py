@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from report_helpers import write_png
+from report_helpers import pdf_text, write_png
 
 from medxai.atomic import (
     STALE_AFTER_S,
@@ -207,16 +207,6 @@ def test_a_killed_file_write_is_cleaned(tmp_path: Path) -> None:
 
 
 # --- paths without --show-identifiers -----------------------------------------------------
-
-
-def pdf_text(data: bytes) -> bytes:
-    """A PDF's text as a reader sees it: its metadata and every page's text."""
-    import pypdf
-
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    parts = [str(value) for value in (reader.metadata or {}).values()]
-    parts += [page.extract_text() for page in reader.pages]
-    return "\n".join(parts).encode("utf-8")
 
 
 def test_paths_carry_no_identifiers_by_default(

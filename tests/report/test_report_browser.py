@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from report_helpers import load_dicom_factory
+from report_helpers import load_dicom_factory, require_browser
 
 from medxai.cli import main
 from medxai.report.render_pdf import BROWSER_FLAGS, find_browser
@@ -79,10 +79,7 @@ def test_markup_is_plain_text_in_the_pdf(escaped_report: Path) -> None:
     """The printed report shows the hostile strings as text, like the page."""
     pypdf = pytest.importorskip("pypdf")
     pdf = escaped_report / "report.pdf"
-    if find_browser() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required when CI is set")
-        pytest.skip("printing report.pdf needs Chromium")
+    require_browser()
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
     assert PATIENT_NAME in text and FOLDER_NAME in text
 

@@ -7,7 +7,6 @@ except under CI (the ``CI`` environment variable set), where its absence fails t
 from __future__ import annotations
 
 import io
-import os
 import re
 import stat
 import time
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
-from report_helpers import write_png
+from report_helpers import require_browser, write_png
 
 from medxai.cli import main
 from medxai.errors import MedxaiError
@@ -36,16 +35,6 @@ pypdf = pytest.importorskip("pypdf")
 
 #: A4 in PostScript points, as printed by Chromium (to the nearest point).
 A4_PT = (595, 842)
-
-
-def require_browser() -> Path:
-    """The browser that prints, or skip (fail under CI) when there is none."""
-    browser = find_browser()
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required when CI is set")
-        pytest.skip("printing report.pdf needs Chromium")
-    return browser
 
 
 def page_texts(pdf: Path | bytes) -> list[str]:
