@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from medxai.metrics.bootstrap import cell_rng
 from medxai.audit.subgroups import auroc, stratified_auroc_ci, subgroup_aurocs
+from medxai.metrics.bootstrap import cell_rng
 
 
 def brute_force_auroc(scores, labels):

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from medxai.metrics.bootstrap import Estimate
 from medxai.audit.methods import SMALL_SETTINGS, build_explainers, explainer_options
 from medxai.audit.tables import format_estimate, format_table
+from medxai.metrics.bootstrap import Estimate
 from medxai.models import build_classifier
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from medxai.errors import MedxaiError
-from medxai.metrics.bootstrap import bootstrap_mean, cell_rng
 from medxai.evaluate.catalog import canonical_metrics, metric_columns, table_columns
 from medxai.evaluate.merge import merge_rows, table_csv
 from medxai.evaluate.summary import groups_of, summarise, summary_csv, summary_markdown
+from medxai.metrics.bootstrap import bootstrap_mean, cell_rng
 
 
 def _row(image: str, method: str, value: str, part: str = "XR_WRIST") -> dict[str, str]:
