@@ -73,21 +73,19 @@ def sanity_reading(
     parts = []
     if similarity is None:
         parts.append("The map is empty or constant, so its similarity is not defined.")
-    elif similarity >= AGNOSTIC_FLAG:
-        parts.append(
-            f"This map is {similarity:.2f} similar to one that ignores the model's decision: "
-            f"it shows where the network's features respond, more than why it says "
-            f"'{explained}'."
-        )
-    elif similarity >= PARTLY_AGNOSTIC:
-        parts.append(
-            f"This map is {similarity:.2f} similar to one that ignores the model's decision: "
-            "it shows the decision's evidence mixed with where the features respond."
-        )
     else:
+        if similarity >= AGNOSTIC_FLAG:
+            meaning = (
+                "it shows where the network's features respond, more than why it says "
+                f"'{explained}'."
+            )
+        elif similarity >= PARTLY_AGNOSTIC:
+            meaning = "it shows the decision's evidence mixed with where the features respond."
+        else:
+            meaning = "the decision shapes it."
         parts.append(
             f"This map is {similarity:.2f} similar to one that ignores the model's decision: "
-            "the decision shapes it."
+            + meaning
         )
     if contrast is None and opposite is not None:
         parts.append(
