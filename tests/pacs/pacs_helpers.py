@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import shutil
 import socket
@@ -25,6 +24,7 @@ import pytest
 import requests
 from loaders import load_test_module
 from pydicom.uid import generate_uid
+from system_tools import skip_or_fail
 
 ORTHANC = Path("/usr/sbin/Orthanc")
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
@@ -39,10 +39,7 @@ def require(paths: list[Path], what: str) -> None:
     """Skip (fail under CI) unless every path exists."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        reason = f"{what} needs {', '.join(missing)} (Debian packages; .ci/run installs them)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (required when CI is set)")
-        pytest.skip(reason)
+        skip_or_fail(f"{what} needs {', '.join(missing)} (Debian packages; .ci/run installs them)")
 
 
 def dicom_factory() -> ModuleType:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import pytest
 from loaders import load_test_module
 from PIL import Image
+from system_tools import skip_or_fail
 
 from medxai.report.render_pdf import find_browser
 
@@ -37,9 +36,7 @@ def require_browser() -> Path:
     """The browser that prints report.pdf, or skip (fail under CI) when there is none."""
     browser = find_browser()
     if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required when CI is set")
-        pytest.skip("printing report.pdf needs Chromium")
+        skip_or_fail("printing report.pdf needs Chromium")
     return browser
 
 

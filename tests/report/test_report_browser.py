@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from report_helpers import load_dicom_factory, require_browser
+from system_tools import skip_or_fail
 
 from medxai.cli import main
 from medxai.report.render_pdf import BROWSER_FLAGS, find_browser
@@ -95,10 +96,7 @@ def chromium():
     except ImportError:
         missing.append("the selenium package")
     if missing:
-        reason = f"headless browser test needs {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (required when CI is set)")
-        pytest.skip(reason)
+        skip_or_fail(f"headless browser test needs {', '.join(missing)}")
     options = webdriver.ChromeOptions()
     options.binary_location = str(browser)
     for flag in CHROME_FLAGS:
