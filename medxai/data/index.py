@@ -6,13 +6,16 @@ Sources and how they are reconciled:
   it are resolved against the real root by their last five components
   (``split/body_part/patient/study/image``), so a renamed or moved copy still works.
   Listed images missing on disk are problems and left out; images on disk that the CSV
-  does not list are problems and left out. Without the CSV (itself a problem), the
+  does not list are problems and left out. Without a usable CSV (missing, or refused by
+  :mod:`medxai.data.mura_csv`: a FIFO, a folder, a link out of the root, oversized, not
+  UTF-8, wrong columns; one problem naming the file and the reason), the
   split's folders are scanned: ``{split}/XR_*/patientN/studyK_{positive,negative}/imageM.png``;
   other files and folders (``masks/``, ``annotations.json``…) are ignored.
 - **Labels.** An image's label is its study folder's suffix (``_positive`` = 1). Each
   study is checked against ``*_labeled_studies.csv``. When the two disagree, the study is
   **left out of the index** and the disagreement is a problem: neither source is picked
-  silently. A study missing from that CSV keeps its folder label and is a problem.
+  silently. A study missing from that CSV keeps its folder label and is a problem; a
+  missing or refused label CSV leaves every study its folder label (one problem).
 - **Readability** (opt-in): ``"header"`` opens each file and verifies the PNG chunk
   structure and checksums without decoding pixels; ``"full"`` (or ``True``) decodes
   every image with the loader's own reader. Both open files under the access rule of
@@ -28,7 +31,6 @@ Problem paths are relative to the root (``train/XR_WRIST/...``), or ``file.csv:l
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -152,9 +154,9 @@ def _listing(root: Path, folder: str, problems: list[Problem]) -> list[os.DirEnt
 
 def _looks_like_mura(folder: Path) -> bool:
     for split in SPLITS:
-        if (folder / image_paths_csv(split)).is_file():
+        if _csv_present(folder / image_paths_csv(split)):
             return True
-        if (folder / labeled_studies_csv(split)).is_file():
+        if _csv_present(folder / labeled_studies_csv(split)):
             return True
         split_dir = folder / split
         if split_dir.is_dir() and any(BODY_PART_RE.fullmatch(e.name) for e in _subdirs(split_dir)):
@@ -182,20 +184,26 @@ def _check_root(root: str | os.PathLike[str]) -> Path:
 # ---------------------------------------------------------------------------- images
 
 
+def _csv_present(path: Path) -> bool:
+    """Whether the CSV ``path`` is there in any form (a FIFO, a folder or a dangling link
+    too: reading it then says what is wrong, rather than calling it missing)."""
+    return os.path.lexists(path)
+
+
 def _read_csv(
-    reader: Callable[[Path], list[CsvRow]], path: Path, problems: list[Problem]
+    reader: Callable[[Path, Path], list[CsvRow]],
+    root: Path,
+    path: Path,
+    fallback: str,
+    problems: list[Problem],
 ) -> list[CsvRow] | None:
-    """The rows of a CSV, or None (and a problem) when it cannot be read as text."""
+    """The rows of a CSV, or None and one problem naming it (the reason, then ``fallback``:
+    what is used instead) when :mod:`medxai.data.mura_csv` refuses it."""
     try:
-        return reader(path)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Problem(path.name, f"unreadable ({_one_line(exc)}); treated as missing"))
+        return reader(path, root)
+    except InputError as exc:
+        problems.append(Problem(path.name, f"{exc.problem}; {fallback}"))
         return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _scan_split(root: Path, split: str, problems: list[Problem]) -> dict[str, ImageParts]:
@@ -238,13 +246,16 @@ def _collect_images(
     candidates: dict[str, ImageParts] = {}
     seen_studies = {p.study.study_id for p in on_disk.values()}
     listed_splits: list[str] = []
+    unusable: set[str] = set()  # splits whose list is there but refused (already a problem)
     listed: set[str] = set()
     for split in SPLITS:
         csv_path = root / image_paths_csv(split)
-        if not csv_path.is_file():
+        if not _csv_present(csv_path):
             continue
-        rows = _read_csv(read_image_paths, csv_path, problems)
+        fallback = f"images found by scanning {split}/"
+        rows = _read_csv(read_image_paths, root, csv_path, fallback, problems)
         if rows is None:
+            unusable.add(split)
             continue
         listed_splits.append(split)
         for row in rows:
@@ -275,7 +286,8 @@ def _collect_images(
             for rel in split_images.keys() - candidates.keys():
                 problems.append(Problem(rel, f"on disk but not listed in {csv_name}; left out"))
         elif split_images:
-            problems.append(Problem(csv_name, f"missing; images found by scanning {split}/"))
+            if split not in unusable:
+                problems.append(Problem(csv_name, f"missing; images found by scanning {split}/"))
             candidates.update(split_images)
     return candidates, seen_studies
 
@@ -297,13 +309,12 @@ def _read_labels(root: Path, problems: list[Problem]) -> _CsvLabels:
     out = _CsvLabels()
     for split in SPLITS:
         csv_path = root / labeled_studies_csv(split)
-        if not csv_path.is_file():
+        fallback = "labels taken from the study folder names"
+        if not _csv_present(csv_path):
             if _split_present(root, split):
-                problems.append(Problem(
-                    csv_path.name, "missing; labels taken from the study folder names"
-                ))
+                problems.append(Problem(csv_path.name, f"missing; {fallback}"))
             continue
-        rows = _read_csv(read_labeled_studies, csv_path, problems)
+        rows = _read_csv(read_labeled_studies, root, csv_path, fallback, problems)
         if rows is None:
             continue
         out.present.add(split)
@@ -332,7 +343,7 @@ def _read_labels(root: Path, problems: list[Problem]) -> _CsvLabels:
 
 
 def _split_present(root: Path, split: str) -> bool:
-    return (root / split).is_dir() or (root / image_paths_csv(split)).is_file()
+    return (root / split).is_dir() or _csv_present(root / image_paths_csv(split))
 
 
 def _reconcile_labels(

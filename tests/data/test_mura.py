@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import mura_tree as mt
@@ -198,12 +199,77 @@ def test_parent_folder_gets_a_hint(tmp_path: Path) -> None:
         build_index(tmp_path)
 
 
-def test_unreadable_csv_falls_back_to_folder_scan(root: Path) -> None:
-    (root / "valid_image_paths.csv").write_bytes(b"\xff\xfe\x00garbage\x81\n")
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _outside(path: Path) -> None:
+    outside = path.parent.parent / f"outside_{path.name}"
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+
+
+def _swapped(path: Path) -> None:
+    """An image list that holds a label list's rows."""
+    other = "valid_labeled_studies.csv" if "image" in path.name else "valid_image_paths.csv"
+    path.write_bytes((path.parent / other).read_bytes())
+
+
+#: (how the CSV is broken, the start of the one problem naming it)
+BAD_CSVS = {
+    "fifo": (_fifo, "a named pipe (FIFO), not a regular file (refused)"),
+    "folder": (_folder, "a folder, not a regular file (refused)"),
+    "link out of the root": (_outside, "symbolic link to a file outside"),
+    "not utf-8": (
+        lambda p: p.write_bytes(b"\xff\xfe\x00garbage\x81\n"),
+        "not UTF-8 text (byte 0xff at offset 0)",
+    ),
+    "oversized": (
+        lambda p: p.write_bytes(p.read_bytes() + b"\n" * 4096),
+        "file of 4,",  # above the 4,096-byte limit the test sets
+    ),
+    "wrong columns": (_swapped, "line 2 has "),  # line 1: the header
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_CSVS))
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("valid_image_paths.csv", "images found by scanning valid/"),
+        ("valid_labeled_studies.csv", "labels taken from the study folder names"),
+    ],
+)
+def test_each_bad_csv_is_one_problem_naming_it(
+    root: Path, kind: str, name: str, fallback: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("medxai.data.mura_csv.MAX_CSV_BYTES", 4096)
+    breaks, reason = BAD_CSVS[kind]
+    breaks(root / name)
     index = build_index(root)
-    assert [p.path for p in index.problems] == ["valid_image_paths.csv"] * 2
-    assert index.problems[0].problem.startswith("missing; images found by scanning valid/")
-    assert index.problems[1].problem.startswith("unreadable (UnicodeDecodeError")
+    assert [p.path for p in index.problems] == [name], _problems(index)
+    problem = index.problems[0].problem
+    assert problem.startswith(reason) and problem.endswith(f"; {fallback}"), problem
+    assert "missing" not in problem
+    assert index.counts() == mt.EXPECTED_COUNTS  # the folder scan and folder labels agree
+
+
+def test_a_row_with_extra_columns_refuses_the_whole_list(root: Path) -> None:
+    with open(root / "valid_image_paths.csv", "a") as f:
+        f.write("MURA-v1.1/valid/XR_HAND/patient11186/study1_negative/image1.png,1\n")
+    index = build_index(root)
+    assert _problems(index) == [(
+        "valid_image_paths.csv",
+        "line 5 has 2 column(s); every row of an image list (the image path) has 1; "
+        "images found by scanning valid/",
+    )]
     assert index.counts() == mt.EXPECTED_COUNTS
 
 
