@@ -6,11 +6,19 @@ and renamed into place by :func:`publish_dir` only when complete.
 
 Two rules protect what is already on disk:
 
-- **Replacement.** An existing folder is replaced (``--force``) only when it is empty or
-  holds the *marker* file of the output that replaces it (``summary.json`` for a report,
-  ``run.json`` for an evaluation, ``phantoms.json`` for a phantom set): a folder medxai
-  did not write is refused with a one-line error and left untouched
-  (:func:`check_replaceable`).
+- **Replacement.** ``--force`` replaces only what medxai wrote. An existing folder is
+  replaced only when it is empty, or when it holds the *marker* file of the output that
+  replaces it (``summary.json`` for a report, ``phantoms.json`` for a phantom set) and
+  nothing else than that output's own files (:func:`check_replaceable`). Which files
+  those are is recorded when the folder is published: :func:`staged_dir` writes the list
+  of every file and folder it holds to :data:`MANIFEST` inside it. A folder without that
+  list (written by an older medxai) qualifies only when every entry matches the known
+  layout of its kind (the caller's ``layout``; by default the marker alone). A file the
+  user added later, a symbolic link or a device anywhere inside, or an unreadable list,
+  is refused with a one-line error naming the folder and the first such entry, and the
+  folder is left untouched. An evaluation folder, which is added to rather than
+  replaced, needs only its marker ``run.json`` (:func:`check_marked`); its ``--force``
+  removes its own files and leaves others alone.
 - **Stale temporaries.** A temporary sibling is named
   ``.<target>.<host>-<pid>.<random>.partial`` (a folder), ``….tmp`` (a file) or
   ``.<target>.<host>-<pid>.old`` (the previous output while it is being replaced), where
@@ -26,10 +34,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -45,6 +55,16 @@ STALE_AFTER_S = 24 * 3600
 
 #: Suffixes of the temporary siblings, by kind.
 PARTIAL, TMP, OLD = ".partial", ".tmp", ".old"
+
+#: The list of what a published output folder holds, written inside it by
+#: :func:`staged_dir`: JSON ``{"format": "medxai-manifest", "entries": [...]}``, the
+#: relative paths of every file and folder (folders end in ``/``), sorted; the list itself
+#: is not among them.
+MANIFEST = ".medxai-manifest.json"
+_MANIFEST_FORMAT = "medxai-manifest"
+
+#: Largest manifest read: a million entries of 100 characters.
+_MANIFEST_MAX_BYTES = 100 * 2**20
 
 #: What follows ``.<target>.`` in a temporary's name: ``<host>-<pid>[.<random>]``, or an
 #: older medxai's ``<random>`` (8 characters of :mod:`tempfile`'s alphabet) or
@@ -209,26 +229,14 @@ def check_writable_parent(target: Path) -> None:
         raise OutputError(parent, "output folder is not writable")
 
 
-def check_replaceable(target: str | os.PathLike[str], marker: str | None) -> None:
-    """Raise :class:`OutputError` unless ``target`` may be replaced by a medxai output.
-
-    The rule: ``target`` is absent, an empty folder, or a folder (not a link) that holds
-    the regular file ``marker``, the file every output of that kind writes. Anything else
-    (a file, a link, a folder of other files) was not written by medxai and is refused.
-    With ``marker=None`` only an absent target or an empty folder qualifies.
+def check_marked(target: str | os.PathLike[str], marker: str | None) -> None:
+    """Raise :class:`OutputError` unless ``target`` is absent, an empty folder, or a folder
+    (not a link) that holds the regular file ``marker``, the file every output of that kind
+    writes. Anything else (a file, a link, a folder of other files) is refused. With
+    ``marker=None`` only an absent target or an empty folder qualifies.
     """
     final = Path(target)
-    if not final.exists() and not final.is_symlink():
-        return
-    if final.is_symlink():
-        raise OutputError(final, "is a symbolic link; medxai replaces only its own output folders")
-    if not final.is_dir():
-        raise OutputError(final, "exists and is not a folder")
-    try:
-        empty = next(final.iterdir(), None) is None
-    except OSError as exc:
-        raise OutputError(final, f"cannot list the folder ({exc.strerror or exc})") from exc
-    if empty:
+    if _empty_or_absent(final):
         return
     mark = final / marker if marker else None
     if mark is not None and mark.is_file() and not mark.is_symlink():
@@ -241,17 +249,139 @@ def check_replaceable(target: str | os.PathLike[str], marker: str | None) -> Non
     )
 
 
+def _empty_or_absent(final: Path) -> bool:
+    """True for an absent ``final`` or an empty folder; False for a folder with entries;
+    an OutputError for a link, a file or a folder that cannot be listed."""
+    if not final.exists() and not final.is_symlink():
+        return True
+    if final.is_symlink():
+        raise OutputError(final, "is a symbolic link; medxai replaces only its own output folders")
+    if not final.is_dir():
+        raise OutputError(final, "exists and is not a folder")
+    try:
+        return next(final.iterdir(), None) is None
+    except OSError as exc:
+        raise OutputError(final, f"cannot list the folder ({exc.strerror or exc})") from exc
+
+
+def check_replaceable(
+    target: str | os.PathLike[str],
+    marker: str | None,
+    layout: re.Pattern[str] | None = None,
+) -> None:
+    """Raise :class:`OutputError` unless ``--force`` may replace ``target`` whole.
+
+    The rule (see the module notes): :func:`check_marked`, and every entry inside is part
+    of the output that the marker describes, the entries listed in its :data:`MANIFEST`
+    or, without one, entries that ``layout`` matches (a regular expression over relative
+    paths, folders ending in ``/``; the marker always matches). The error names the
+    folder and the first entry, in sorted order, that medxai did not write.
+    """
+    final = Path(target)
+    check_marked(final, marker)
+    if _empty_or_absent(final):
+        return
+    listed = _manifest_entries(final)
+    for relative, kind in _walk(final):
+        if relative == MANIFEST and listed is not None:
+            continue
+        if kind in ("file", "folder"):
+            if listed is not None and relative in listed:
+                continue
+            if listed is None and (
+                relative == marker or (layout is not None and layout.fullmatch(relative))
+            ):
+                continue
+        what = {"link": "a symbolic link", "other": "a device, FIFO or socket"}.get(kind)
+        whose = f"{what} medxai did not write" if what else "which medxai did not write"
+        raise OutputError(
+            final,
+            f"holds {relative.rstrip('/')}, {whose}; --force replaces only medxai's own "
+            "outputs, so nothing was changed: move it away or choose another output folder",
+        )
+
+
+def _walk(folder: Path, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(relative path, kind)`` of every entry under ``folder``, links not followed, in
+    sorted order; ``kind`` is ``"file"``, ``"folder"`` (path ending in ``/``), ``"link"``
+    or ``"other"``."""
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except OSError as exc:
+        raise OutputError(folder, f"cannot list the folder ({exc.strerror or exc})") from exc
+    for entry in entries:
+        relative = prefix + entry.name
+        if entry.is_symlink():
+            yield relative, "link"
+        elif entry.is_dir(follow_symlinks=False):
+            yield relative + "/", "folder"
+            yield from _walk(Path(entry.path), relative + "/")
+        elif entry.is_file(follow_symlinks=False):
+            yield relative, "file"
+        else:
+            yield relative, "other"
+
+
+def _manifest_entries(final: Path) -> set[str] | None:
+    """The entries :data:`MANIFEST` in ``final`` lists; ``None`` when there is none; an
+    :class:`OutputError` when it is there but not a readable list."""
+    path = final / MANIFEST
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(path, f"cannot read the file list ({exc.strerror or exc})") from exc
+    unreadable = OutputError(
+        path, "the file list of this output folder is unreadable, so medxai cannot tell its "
+        "own files from others; nothing was changed: move the folder away or choose another"
+    )
+    if not stat.S_ISREG(status.st_mode) or status.st_size > _MANIFEST_MAX_BYTES:
+        raise unreadable
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as handle:
+            data = json.loads(handle.read(_MANIFEST_MAX_BYTES + 1).decode("utf-8"))
+    except (OSError, ValueError):
+        raise unreadable from None
+    if not isinstance(data, dict) or data.get("format") != _MANIFEST_FORMAT:
+        raise unreadable
+    entries = data.get("entries")
+    if (
+        not isinstance(entries, list)
+        or not all(isinstance(e, str) for e in entries)
+    ):
+        raise unreadable
+    return set(entries)
+
+
+def write_manifest(folder: Path) -> Path:
+    """Write :data:`MANIFEST` into ``folder``, listing everything it holds now."""
+    entries = [relative for relative, _ in _walk(folder) if relative != MANIFEST]
+    data = {"format": _MANIFEST_FORMAT, "entries": entries}
+    path = folder / MANIFEST
+    path.write_text(json.dumps(data, indent=0) + "\n", encoding="utf-8")
+    return path
+
+
 @contextlib.contextmanager
 def staged_dir(
-    target: str | os.PathLike[str], force: bool = False, *, marker: str | None = None
+    target: str | os.PathLike[str],
+    force: bool = False,
+    *,
+    marker: str | None = None,
+    layout: re.Pattern[str] | None = None,
 ) -> Iterator[Path]:
-    """Yield a temporary folder beside ``target``; on success, rename it to ``target``.
+    """Yield a temporary folder beside ``target``; on success, list what it holds in
+    :data:`MANIFEST` and rename it to ``target``.
 
     Stale temporaries of earlier, killed runs are cleaned first
     (:func:`clean_stale_temporaries`). Then, if ``target`` exists and ``force`` is false,
     :class:`OutputError` is raised before anything is written; with ``force`` it must
-    pass :func:`check_replaceable` with ``marker``. On any exception the temporary folder is removed
-    and ``target`` is left exactly as it was.
+    pass :func:`check_replaceable` with ``marker`` and ``layout``. On any exception the
+    temporary folder is removed and ``target`` is left exactly as it was.
     """
     final = Path(target)
     check_writable_parent(final)
@@ -259,7 +389,7 @@ def staged_dir(
     if final.exists() or final.is_symlink():
         if not force:
             raise OutputError(final, "already exists; pass --force to replace it")
-        check_replaceable(final, marker)
+        check_replaceable(final, marker, layout)
     try:
         tmp = Path(
             tempfile.mkdtemp(
@@ -270,19 +400,27 @@ def staged_dir(
         raise OutputError(final.parent, f"cannot write here ({exc.strerror or exc})") from exc
     try:
         yield tmp
-        publish_dir(tmp, final, force=force, marker=marker)
+        write_manifest(tmp)
+        publish_dir(tmp, final, force=force, marker=marker, layout=layout)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def publish_dir(tmp: Path, final: Path, force: bool, *, marker: str | None = None) -> None:
+def publish_dir(
+    tmp: Path,
+    final: Path,
+    force: bool,
+    *,
+    marker: str | None = None,
+    layout: re.Pattern[str] | None = None,
+) -> None:
     """Rename the complete folder ``tmp`` to ``final``, replacing it only when ``force`` and
     :func:`check_replaceable` allows (checked again here: the folder may have changed)."""
     if final.exists() or final.is_symlink():
         if not force:
             raise OutputError(final, "already exists; pass --force to replace it")
-        check_replaceable(final, marker)
+        check_replaceable(final, marker, layout)
         old = final.with_name(f".{final.name}.{owner_tag()}{OLD}")
         os.replace(final, old)
         try:

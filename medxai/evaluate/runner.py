@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from medxai.atomic import check_replaceable, check_writable_parent
+from medxai.atomic import check_marked, check_writable_parent
 from medxai.errors import MedxaiError, OutputError
 from medxai.evaluate.catalog import SUMMARY_BASE_COLUMNS, metric_columns, table_columns
 from medxai.evaluate.layout import RunLayout
@@ -178,9 +178,9 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
         options.root,
         image_digests(records, options.root, localisation="localisation" in options.metrics),
     )
-    # OUT is written into (and cleared of a run's files by --force): it must be a
-    # folder made by medxai evaluate, or empty, or new.
-    check_replaceable(layout.out.resolve(), layout.run_json.name)
+    # OUT is written into (and cleared of a run's own files by --force; other files stay):
+    # it must be a folder made by medxai evaluate, or empty, or new.
+    check_marked(layout.out.resolve(), layout.run_json.name)
     check_writable_parent(layout.run_json)  # creates OUT; writes nothing in it
     if options.force:
         done: set[tuple[str, str]] = set()

@@ -18,6 +18,7 @@ import pytest
 from report_helpers import pdf_text, write_png
 
 from medxai.atomic import (
+    MANIFEST,
     STALE_AFTER_S,
     check_replaceable,
     clean_stale_temporaries,
@@ -27,6 +28,7 @@ from medxai.atomic import (
 )
 from medxai.cli import main
 from medxai.errors import OutputError
+from medxai.report.writer import REPORT_LAYOUT
 
 #: A study folder name that carries a record number, as hospital folders often do.
 RECORD_FOLDER = "MRN0048213_doe_jane"
@@ -143,6 +145,119 @@ def test_phantoms_force_refuses_a_foreign_folder(tmp_path: Path, capsys) -> None
     err = capsys.readouterr().err
     assert code != 0 and len(err.strip().splitlines()) == 1 and "phantoms.json" in err
     assert snapshot(out) == before
+
+
+def published(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    """A report folder published by :func:`staged_dir` holding ``files``."""
+    out = tmp_path / "report"
+    with staged_dir(out, marker="summary.json", layout=REPORT_LAYOUT) as tmp:
+        for relative, data in files.items():
+            (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / relative).write_bytes(data)
+    return out
+
+
+REPORT_FILES = {
+    "summary.json": b"{}",
+    "report.html": b"<p>report</p>",
+    "figures/01_image1_overview.png": b"png",
+}
+
+
+def test_a_published_folder_lists_what_it_holds(tmp_path: Path) -> None:
+    out = published(tmp_path, REPORT_FILES)
+    listed = json.loads((out / MANIFEST).read_text())
+    assert listed == {
+        "format": "medxai-manifest",
+        "entries": ["figures/", "figures/01_image1_overview.png", "report.html", "summary.json"],
+    }
+    check_replaceable(out, "summary.json")  # only its own files: replaceable
+
+
+@pytest.mark.parametrize(
+    ("added", "named"),
+    [
+        ("thesis.txt", "holds thesis.txt, which medxai did not write"),
+        ("figures/my_plot.png", "holds figures/my_plot.png, which medxai did not write"),
+        ("notes/", "holds notes, which medxai did not write"),
+        ("link", "holds link, a symbolic link medxai did not write"),
+    ],
+)
+def test_force_replaces_only_what_medxai_wrote(tmp_path: Path, added: str, named: str) -> None:
+    out = published(tmp_path, REPORT_FILES)
+    if added == "link":
+        (out / added).symlink_to(out / "report.html")
+    elif added.endswith("/"):
+        (out / added).mkdir()
+    else:
+        (out / added).write_text("the user's own work")
+    before = snapshot(out)
+    with pytest.raises(OutputError) as refused:
+        check_replaceable(out, "summary.json", REPORT_LAYOUT)
+    message = str(refused.value)
+    assert message.startswith(f"{out}: {named};") and "nothing was changed" in message
+    with (
+        pytest.raises(OutputError, match="medxai did not write"),
+        staged_dir(out, force=True, marker="summary.json", layout=REPORT_LAYOUT) as tmp,
+    ):
+        (tmp / "summary.json").write_text("never published")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_folder_without_a_file_list_must_match_the_layout(tmp_path: Path) -> None:
+    older = tmp_path / "older"  # a report folder of an older medxai: no MANIFEST
+    files = {**REPORT_FILES, "report.pdf": b"%PDF", "dicom/report_sr.dcm": b""}
+    for relative, data in files.items():
+        (older / relative).parent.mkdir(parents=True, exist_ok=True)
+        (older / relative).write_bytes(data)
+    check_replaceable(older, "summary.json", REPORT_LAYOUT)
+    with pytest.raises(OutputError, match="holds dicom, which"):
+        check_replaceable(older, "summary.json")  # no layout: the marker alone
+    (older / "figures" / "scan_of_consent.png").write_bytes(b"png")
+    with pytest.raises(OutputError, match=r"holds figures/scan_of_consent\.png, which"):
+        check_replaceable(older, "summary.json", REPORT_LAYOUT)
+
+
+@pytest.mark.parametrize(
+    "listing", [b"not json", b'{"format": "other", "entries": []}', b'["summary.json"]', None]
+)
+def test_an_unreadable_file_list_refuses(tmp_path: Path, listing: bytes | None) -> None:
+    out = published(tmp_path, REPORT_FILES)
+    (out / MANIFEST).unlink()
+    if listing is None:
+        os.mkfifo(out / MANIFEST)  # never opened for a blocking read
+    else:
+        (out / MANIFEST).write_bytes(listing)
+    with pytest.raises(OutputError, match=r"the file list of this output folder is unreadable"):
+        check_replaceable(out, "summary.json", REPORT_LAYOUT)
+
+
+def test_report_force_keeps_a_file_added_to_an_earlier_report(
+    hidden_report: tuple[Path, str], record_study: Path, tiny_checkpoint: Path,
+    tmp_path: Path, capsys,
+) -> None:  # fmt: skip
+    out = shutil.copytree(hidden_report[0], tmp_path / "report", symlinks=True)
+    (out / "thesis.txt").write_text("four years of work")
+    before = snapshot(out)
+    code, err = report(capsys, record_study, "--checkpoint", tiny_checkpoint, "--out", out,
+                       "--force")  # fmt: skip
+    assert code != 0 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"{out}: holds thesis.txt, which medxai did not write" in err
+    assert snapshot(out) == before
+
+
+def test_phantoms_force_keeps_a_file_added_to_an_earlier_set(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "data"
+    assert main(["phantoms", str(out), "--studies", "2", "--size", "64"]) == 0
+    (out / "train" / "cohort.xlsx").write_bytes(b"the user's own table")
+    before = snapshot(out)
+    code = main(["phantoms", str(out), "--studies", "2", "--size", "64", "--force"])
+    err = capsys.readouterr().err
+    assert code != 0 and "holds train/cohort.xlsx, which medxai did not write" in err
+    assert snapshot(out) == before
+    (out / "train" / "cohort.xlsx").unlink()
+    assert main(["phantoms", str(out), "--studies", "2", "--size", "64", "--force"]) == 0
 
 
 # --- stale temporaries of killed runs -----------------------------------------------------

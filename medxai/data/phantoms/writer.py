@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +42,14 @@ from medxai.data.phantoms.study import sample_study
 FORMAT_VERSION = 1
 #: The description file every phantom set holds (``--force`` replaces only such a folder).
 META_NAME = "phantoms.json"
+#: What a phantom set written before folders carried their file list
+#: (:data:`medxai.atomic.MANIFEST`) may hold, and nothing else, for ``--force`` to
+#: replace it: the files listed above (relative paths; folders end in ``/``).
+LAYOUT = re.compile(
+    r"(train|valid)_(image_paths|labeled_studies)\.csv|phantoms\.json"
+    r"|(train|valid)/((XR_[A-Z]+/)(patient[0-9]+/(study[0-9]+_(positive|negative)/"
+    r"(image[0-9]+\.png|annotations\.json|phantom\.json|masks/(image[0-9]+_cast\.png)?)?)?)?)?"
+)
 PREFIX = "MURA-v1.1"
 #: Probability that a patient has a second study of the same body part.
 P_SECOND_STUDY = 0.12
@@ -165,10 +174,10 @@ def generate(out: Path | str, config: PhantomConfig, *, force: bool = False) -> 
 
     The set is built in a temporary folder beside ``out`` and renamed into place when
     complete. An existing ``out`` raises :class:`~medxai.errors.OutputError` unless
-    ``force`` is true and it is a phantom set (it holds ``phantoms.json``), and is left
-    untouched on any failure.
+    ``force`` is true and it is a phantom set holding nothing else than its own files
+    (:func:`medxai.atomic.check_replaceable`), and is left untouched on any failure.
     """
     final = Path(out)
-    with staged_dir(final, force=force, marker=META_NAME) as tmp:
+    with staged_dir(final, force=force, marker=META_NAME, layout=LAYOUT) as tmp:
         write_dataset(tmp, config)
     return final
