@@ -6,17 +6,16 @@ Which object (see ``docs/pacs.md``):
   (:func:`~medxai.pacs.sources.has_patient_geometry`): the map is stored as float32 with
   a real-world value mapping (identity, unitless, range 0–1) and one frame per source
   frame;
-* otherwise, for a single-frame projection radiograph (CR, DX without a Frame of
-  Reference), a **FRACTIONAL Segmentation** (type PROBABILITY) with one segment: stored
-  value ``v`` in 0..255 means map value ``v / 255`` (the fractional encoding,
-  ``MaximumFractionalValue = 255``), so values are exact to ±1/510. highdicom cannot
-  build a Parametric Map of an image without patient geometry.
-* a multi-frame source without patient geometry gets no map object (highdicom builds
-  frame-by-frame references only from plane positions); the report says so.
+* otherwise (projection radiographs: CR, DX, XA without a Frame of Reference), a
+  **FRACTIONAL Segmentation** (type PROBABILITY) with one segment and one frame per
+  source frame: stored value ``v`` in 0..255 means map value ``v / 255`` (the fractional
+  encoding, ``MaximumFractionalValue = 255``), so values are exact to ±1/510. highdicom
+  cannot build a Parametric Map of an image without patient geometry.
 
 Both carry the map at the source's rows × columns, the source's Frame of Reference (when
-it has one) and a reference to the source image, a content label naming the method and,
-when the map is approximate, ``_APPROX`` in the label and the description.
+it has one), a reference to the source image and, per frame, to the source frame it maps
+(Derivation Image Sequence), a content label naming the method and, when the map is
+approximate, ``_APPROX`` in the label and the description.
 """
 
 from __future__ import annotations
@@ -27,8 +26,10 @@ from dataclasses import dataclass
 
 import highdicom as hd
 import numpy as np
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
+from pydicom.uid import SecondaryCaptureImageStorage
 
 from medxai.pacs.identity import (
     DEVICE_SERIAL,
@@ -81,13 +82,9 @@ class MapDescription:
         return f"{ascii_label(self.label)} saliency for '{ascii_label(self.explained_class)}'"[:64]
 
 
-def map_object_kind(source: SourceImage) -> str | None:
-    """:data:`PARAMETRIC_MAP`, :data:`SEGMENTATION`, or ``None`` (no map object possible)."""
-    if has_patient_geometry(source.header):
-        return PARAMETRIC_MAP
-    if source.frames == 1:
-        return SEGMENTATION
-    return None
+def map_object_kind(source: SourceImage) -> str:
+    """:data:`PARAMETRIC_MAP` for a source with patient geometry, else :data:`SEGMENTATION`."""
+    return PARAMETRIC_MAP if has_patient_geometry(source.header) else SEGMENTATION
 
 
 def _check_maps(source: SourceImage, maps: Sequence[np.ndarray]) -> np.ndarray:
@@ -123,6 +120,60 @@ def _pixel_aligned(source: SourceImage) -> Dataset:
         if keyword in header:
             delattr(header, keyword)
     return header
+
+
+def _segmentation(
+    header: Dataset, stack: np.ndarray, segment: hd.seg.SegmentDescription, common: dict
+) -> hd.seg.Segmentation:
+    """highdicom's FRACTIONAL Segmentation of ``stack`` (1×H×W) over the one-frame
+    ``header``."""
+    return hd.seg.Segmentation(
+        [header],
+        stack,
+        segmentation_type="FRACTIONAL",
+        segment_descriptions=[segment],
+        fractional_type="PROBABILITY",
+        max_fractional_value=MAX_FRACTIONAL_VALUE,
+        omit_empty_frames=False,
+        **common,
+    )
+
+
+def _frame_by_frame_segmentation(
+    source: SourceImage, stack: np.ndarray, segment: hd.seg.SegmentDescription, common: dict
+) -> hd.seg.Segmentation:
+    """The Segmentation of a multi-frame source without a Frame of Reference: one frame
+    per source frame, frame *k* derived from source frame *k*.
+
+    highdicom 0.28 builds a Segmentation of such a source for one frame only, and reads
+    any multi-frame IOD as an enhanced one (plane positions in functional groups). So each
+    frame is built by highdicom over a single-frame view of the source header (SOP Class
+    Secondary Capture, no Number of Frames), and the frames are joined: highdicom's
+    encoded pixels in order, each frame's Derivation Image item with the source frame's
+    Referenced Frame Number, and every Referenced SOP Class UID restored to the source's.
+    """
+    view = _pixel_aligned(source)
+    del view.NumberOfFrames
+    view.SOPClassUID = SecondaryCaptureImageStorage
+    frames = [_segmentation(view, stack[k : k + 1], segment, common) for k in range(len(stack))]
+    pixels = np.stack([np.asarray(f.pixel_array).reshape(stack.shape[1:]) for f in frames])
+    items = []
+    for number, frame in enumerate(frames, start=1):
+        item = frame.PerFrameFunctionalGroupsSequence[0]
+        item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedFrameNumber = number
+        items.append(item)
+    obj = frames[0]
+    obj.PerFrameFunctionalGroupsSequence = items
+    obj.NumberOfFrames = len(frames)
+    data = pixels.astype(np.uint8).tobytes()
+    obj.PixelData = data + b"\0" * (len(data) % 2)
+
+    def restore_class(_: Dataset, element: DataElement) -> None:
+        if element.keyword == "ReferencedSOPClassUID" and element.value == view.SOPClassUID:
+            element.value = source.header.SOPClassUID
+
+    obj.walk(restore_class)
+    return obj
 
 
 def build_map(
@@ -167,7 +218,7 @@ def build_map(
             voi_lut_transformations=[hd.VOILUTTransformation(window_center=0.5, window_width=1.0)],
             **common,
         )
-    elif kind == SEGMENTATION:
+    else:
         segment = hd.seg.SegmentDescription(
             segment_number=1,
             segment_label=what.segment_label,
@@ -180,20 +231,10 @@ def build_map(
                 version=SOFTWARE_VERSION,
             ),
         )
-        obj = hd.seg.Segmentation(
-            [_pixel_aligned(source)],
-            stack,
-            segmentation_type="FRACTIONAL",
-            segment_descriptions=[segment],
-            fractional_type="PROBABILITY",
-            max_fractional_value=MAX_FRACTIONAL_VALUE,
-            omit_empty_frames=False,
-            **common,
-        )
-    else:
-        raise ValueError(
-            f"{source.path.name}: no map object for a multi-frame source without patient geometry"
-        )
+        if source.frames == 1:
+            obj = _segmentation(_pixel_aligned(source), stack, segment, common)
+        else:
+            obj = _frame_by_frame_segmentation(source, stack, segment, common)
     _type_2c(obj, source, kind)
     return obj
 

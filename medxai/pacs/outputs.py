@@ -111,12 +111,6 @@ def dicom_outputs(
         series_uid, series_number = new_uid(), SERIES_NUMBER_MAPS + m
         for s, source in enumerate(sources):
             kind = map_object_kind(source)
-            if kind is None:
-                out.notes.append(
-                    f"{source.path.name}: no {label} map object (a multi-frame image without "
-                    "patient geometry); see its Secondary Captures"
-                )
-                continue
             first = images[source.analysed[0]]
             obj = build_map(
                 source,

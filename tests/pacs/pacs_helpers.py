@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 import requests
 from loaders import load_test_module
-from pydicom.uid import generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import EnhancedCTImageStorage, XRayAngiographicImageStorage, generate_uid
 from system_tools import skip_or_fail
 
 ORTHANC = Path("/usr/sbin/Orthanc")
@@ -64,6 +65,54 @@ def write_cr_study(folder: Path, study_uid: str | None = None) -> str:
     x0, y0, x1, y1 = BOX
     box = {"shape": "box", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "label": "fracture"}
     (folder / "annotations.json").write_text(json.dumps({"images": {"cr1.dcm": [box]}}))
+    return uid
+
+
+#: Frames of the multi-frame fixtures.
+FRAMES = 2
+
+
+def _frames(count: int) -> np.ndarray:
+    """``count`` different CR-like frames (a bright band moving across the image)."""
+    cols = np.arange(W)[None, :]
+    frames = [
+        1800 - 1400 * np.exp(-(((cols - W / 3 - 6 * k) / 6) ** 2)) + np.zeros((H, 1))
+        for k in range(count)
+    ]
+    return np.stack(frames).astype(np.uint16)
+
+
+def write_multiframe_study(folder: Path) -> str:
+    """One study of two multi-frame sources; returns the Study Instance UID.
+
+    ``xa.dcm``: an X-Ray Angiographic image of :data:`FRAMES` frames without a Frame of
+    Reference (a projection image); ``ct.dcm``: an Enhanced CT image of :data:`FRAMES`
+    frames with patient geometry (shared orientation and pixel measures, a plane position
+    per frame).
+    """
+    factory = dicom_factory()
+    folder.mkdir(parents=True)
+    uid = generate_uid()
+    xa = factory.make_dicom(_frames(FRAMES), modality="XA", bits_stored=12, study_uid=uid)
+    xa.SOPClassUID = xa.file_meta.MediaStorageSOPClassUID = XRayAngiographicImageStorage
+    xa.save_as(folder / "xa.dcm", enforce_file_format=True)
+    ct = factory.make_dicom(_frames(FRAMES)[::-1].copy(), modality="CT", study_uid=uid)
+    ct.SOPClassUID = ct.file_meta.MediaStorageSOPClassUID = EnhancedCTImageStorage
+    ct.FrameOfReferenceUID = generate_uid()
+    orientation, measures, shared = Dataset(), Dataset(), Dataset()
+    orientation.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    measures.PixelSpacing, measures.SliceThickness = [0.5, 0.5], 2.0
+    shared.PlaneOrientationSequence, shared.PixelMeasuresSequence = [orientation], [measures]
+    ct.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for k in range(FRAMES):
+        position, content, item = Dataset(), Dataset(), Dataset()
+        position.ImagePositionPatient = [0.0, 0.0, 2.0 * k]
+        content.DimensionIndexValues = [k + 1]
+        item.PlanePositionSequence, item.FrameContentSequence = [position], [content]
+        per_frame.append(item)
+    ct.PerFrameFunctionalGroupsSequence = per_frame
+    ct.save_as(folder / "ct.dcm", enforce_file_format=True)
     return uid
 
 

@@ -13,11 +13,13 @@ import pydicom
 import pytest
 from pacs_helpers import (
     FRACTIONAL_TOLERANCE,
+    FRAMES,
     H,
     W,
     dciodvfy_errors,
     dicom_factory,
     write_cr_study,
+    write_multiframe_study,
 )
 from pydicom.uid import generate_uid
 from report_runs import run_report
@@ -223,22 +225,19 @@ def test_images_of_two_studies_are_refused(tmp_path: Path, tiny_checkpoint: Path
     assert not (tmp_path / "o").exists()
 
 
-def geometry_source(tmp_path: Path, frames: int = 1) -> SourceImage:
-    """A CT-like single-frame source with patient geometry, or a multi-frame CR without."""
-    factory = dicom_factory()
-    pixels = np.full((frames, H, W) if frames > 1 else (H, W), 1000, np.uint16)
-    ds = factory.make_dicom(
-        pixels, modality="CT" if frames == 1 else "CR", pixel_spacing=(0.5, 0.5)
+def geometry_source(tmp_path: Path) -> SourceImage:
+    """A CT-like single-frame source with patient geometry."""
+    ds = dicom_factory().make_dicom(
+        np.full((H, W), 1000, np.uint16), modality="CT", pixel_spacing=(0.5, 0.5)
     )
-    if frames == 1:
-        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = pydicom.uid.CTImageStorage
-        ds.FrameOfReferenceUID = generate_uid()
-        ds.ImagePositionPatient = [0.0, 0.0, 0.0]
-        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-        ds.SliceThickness = 1.0
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = pydicom.uid.CTImageStorage
+    ds.FrameOfReferenceUID = generate_uid()
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.SliceThickness = 1.0
     path = tmp_path / "source.dcm"
     ds.save_as(path, enforce_file_format=True)
-    return SourceImage(path, read_header(path), list(range(frames)))
+    return SourceImage(path, read_header(path), [0])
 
 
 def test_parametric_map_for_a_source_with_patient_geometry(tmp_path: Path) -> None:
@@ -259,18 +258,104 @@ def test_parametric_map_for_a_source_with_patient_geometry(tmp_path: Path) -> No
     assert dciodvfy_errors(path) == []
 
 
-def test_no_map_object_for_multi_frame_without_geometry(tmp_path: Path) -> None:
-    source = geometry_source(tmp_path, frames=2)
-    assert map_object_kind(source) is None
-    with pytest.raises(ValueError, match="multi-frame"):
-        build_map(
-            source,
-            [np.zeros((H, W))] * 2,
-            MapDescription("CAM", "abnormal"),
-            new_uid(),
-            1,
-            new_uid(),
-        )
+@pytest.fixture(scope="module")
+def multiframe_report(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``report --dicom`` on a study of a multi-frame XA (no patient geometry) and a
+    multi-frame Enhanced CT (with it)."""
+    folder = tmp_path_factory.mktemp("multiframe") / "study"
+    write_multiframe_study(folder)
+    out = folder.parent / "report"
+    run = run_report(
+        [str(folder), "--checkpoint", str(tiny_checkpoint), "--out", str(out), "--dicom"]
+    )
+    assert run.code == 0, run.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    return folder, out, summary, run.analyses[0]
+
+
+def frame_maps(analysis, source: Path, label: str) -> dict[int, np.ndarray]:
+    """The report's ``label`` maps of the frames of ``source``: frame number (1-based) → map."""
+    return {
+        a.image.frame + 1: a.maps[label]
+        for a in analysis.images
+        if Path(a.image.source).name == source.name
+    }
+
+
+def source_frames(ds: pydicom.Dataset) -> list[tuple[str, int]]:
+    """Each frame's (referenced SOP Instance UID, referenced frame number), in frame order."""
+    found = []
+    for item in ds.PerFrameFunctionalGroupsSequence:
+        (reference,) = item.DerivationImageSequence[0].SourceImageSequence
+        uid, frame = reference.ReferencedSOPInstanceUID, reference.ReferencedFrameNumber
+        found.append((str(uid), int(frame)))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "kind", "tolerance"),
+    [("ct.dcm", PARAMETRIC_MAP, 0.0), ("xa.dcm", SEGMENTATION, FRACTIONAL_TOLERANCE)],
+)
+def test_multi_frame_sources_get_a_map_frame_per_source_frame(
+    multiframe_report, name: str, kind: str, tolerance: float
+) -> None:
+    """With patient geometry a Parametric Map, without a FRACTIONAL Segmentation: one
+    frame per source frame, each derived from its source frame and holding its map."""
+    folder, out, summary, analysis = multiframe_report
+    source = pydicom.dcmread(folder / name)
+    uid = str(source.SOPInstanceUID)
+    entries = [e for e in summary["dicom"] if e.get("source") == uid and "map_" in e["file"]]
+    assert sorted(e["method"] for e in entries) == ["CAM", "PCAM±"]
+    for entry in entries:
+        path = out / entry["file"]
+        assert entry["object"] == kind
+        assert dciodvfy_errors(path) == [], entry["file"]
+        ds = pydicom.dcmread(path)
+        reader = hd.pm.ParametricMap if kind == PARAMETRIC_MAP else hd.seg.Segmentation
+        reader.from_dataset(ds)
+        assert int(ds.NumberOfFrames) == FRAMES
+        references = source_frames(ds)
+        assert sorted(references) == [(uid, k) for k in range(1, FRAMES + 1)]
+        referenced = ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
+        assert referenced.ReferencedSOPInstanceUID == uid
+        assert referenced.ReferencedSOPClassUID == source.SOPClassUID
+        maps = frame_maps(analysis, folder / name, entry["method"])
+        assert sorted(maps) == list(range(1, FRAMES + 1))
+        values = decoded_values(ds)
+        for index, (_, frame) in enumerate(references):
+            np.testing.assert_allclose(values[index], maps[frame], rtol=0, atol=tolerance)
+        # the frames differ, so a frame mixed up with another would be caught
+        assert np.abs(maps[1] - maps[FRAMES]).max() > 2 * FRACTIONAL_TOLERANCE + 1e-3
+        if kind == PARAMETRIC_MAP:
+            assert ds.FrameOfReferenceUID == source.FrameOfReferenceUID
+            positions = [
+                float(item.PlanePositionSequence[0].ImagePositionPatient[2])
+                for item in ds.PerFrameFunctionalGroupsSequence
+            ]
+            assert positions == [2.0 * (frame - 1) for _, frame in references]
+        else:
+            assert "FrameOfReferenceUID" not in ds
+            seg = hd.seg.Segmentation.from_dataset(ds)
+            for frame in range(1, FRAMES + 1):
+                by_frame = seg.get_pixels_by_source_frame(
+                    uid, source_frame_numbers=[frame], rescale_fractional=True
+                )
+                np.testing.assert_allclose(by_frame[0, ..., 0], maps[frame], atol=tolerance)
+
+
+@pytest.mark.slow
+def test_multi_frame_sources_get_a_secondary_capture_per_frame(multiframe_report) -> None:
+    folder, out, summary, _ = multiframe_report
+    captures = [e for e in summary["dicom"] if e["object"] == "secondary-capture"]
+    for name in ("xa.dcm", "ct.dcm"):
+        uid = str(pydicom.dcmread(folder / name, stop_before_pixels=True).SOPInstanceUID)
+        frames = sorted(e["frame"] for e in captures if e["source"] == uid)
+        assert frames == list(range(FRAMES))
+    for entry in captures:
+        assert dciodvfy_errors(out / entry["file"]) == [], entry["file"]
+    (report,) = [e for e in summary["dicom"] if e["object"] == "structured-report"]
+    assert dciodvfy_errors(out / report["file"]) == []
 
 
 def test_uids_are_fresh_and_valid() -> None:
