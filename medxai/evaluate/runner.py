@@ -10,6 +10,7 @@ With ``--num-nodes`` above 1, ``OUT`` must be on a file system that every node s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -181,6 +182,7 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
     # OUT is written into (and cleared of a run's own files by --force; other files stay):
     # it must be a folder made by medxai evaluate, or empty, or new.
     check_marked(layout.out.resolve(), layout.run_json.name)
+    created = not layout.out.exists()
     check_writable_parent(layout.run_json)  # creates OUT; writes nothing in it
     if options.force:
         done: set[tuple[str, str]] = set()
@@ -202,8 +204,11 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
         f"in {layout.out}, {len(wanted) - skipped} to compute"
     )
     pl.seed_everything(options.seed, verbose=False)
-    if work and not _predict(options, loaded, work, layout, run_info, target_class):
-        return None
+    try:
+        if work and not _predict(options, loaded, work, layout, run_info, target_class):
+            return None
+    except MedxaiError as exc:  # e.g. a non-finite output or map: see stopped_run
+        raise stopped_run(layout, exc, created) from None
     if not layout.run_json.exists():
         from medxai.atomic import write_text_atomic
 
@@ -217,6 +222,43 @@ def run_evaluation(options: EvaluationOptions) -> EvaluationOutcome | None:
         skipped=skipped,
         summary_markdown=markdown,
     )
+
+
+def stopped_run(layout: RunLayout, error: MedxaiError, created: bool) -> MedxaiError:
+    """``error``, told what became of ``OUT`` when it stopped a run (rank 0 decides).
+
+    A run stopped by a user error while predicting (a non-finite model output or map, an
+    image that became unreadable) never leaves ``OUT`` looking like a resumable run with no
+    results. Without a finished row, the run's files are removed (:meth:`RunLayout.clear`;
+    ``OUT`` too when this run made it and nothing else is in it) and the error line says
+    so. With finished rows (this run's or a resumed run's), they are kept, and the error
+    line says how many, that the same command resumes from them and that ``--force``
+    starts again.
+    """
+    from lightning_fabric.utilities.rank_zero import rank_zero_only
+
+    if getattr(rank_zero_only, "rank", 0) != 0:
+        return error
+    try:
+        finished = len(done_keys(read_shards(shard_paths(layout.shards))))
+    except OSError:
+        finished = 0
+    if finished:
+        note = (
+            f"{layout.out} keeps the {finished} row(s) finished before the stop; the same "
+            "command resumes from them, --force starts again"
+        )
+    else:
+        layout.clear()
+        if created:
+            with contextlib.suppress(OSError):
+                layout.out.rmdir()  # only when empty
+        note = f"no row was finished, so the run's files were removed from {layout.out}"
+    path = getattr(error, "path", None)
+    problem = getattr(error, "problem", None)
+    if path is not None and problem is not None:
+        return type(error)(path, f"{problem}; {note}")
+    return type(error)(f"{error}; {note}")
 
 
 def finish(layout: RunLayout, options: EvaluationOptions, wanted: list[tuple[str, str]]) -> str:

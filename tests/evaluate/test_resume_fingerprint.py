@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from runs import evaluate, read_csv
 
@@ -124,3 +125,58 @@ def test_out_must_be_an_evaluation_folder(
         err = one_line(capsys)
         assert str(out) in err and "not a medxai output folder" in err and "run.json" in err
         assert files(out) == before
+
+
+# --- a run stopped by a non-finite value -------------------------------------------------
+
+
+def test_a_run_stopped_before_any_row_leaves_nothing(
+    tiny_root: Path, tiny_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    """Finite weights that compute NaN: no ``run.json`` without results is left behind."""
+    data = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)
+    variance = data["state_dict"]["model.bn1.running_var"]
+    data["state_dict"]["model.bn1.running_var"] = torch.full_like(variance, -1.0)
+    broken = tmp_path / "broken.ckpt"
+    torch.save(data, broken)
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert evaluate(tiny_root, broken, out, "--limit", "1") == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"medxai evaluate: error: {broken}: the model's output for ")
+    assert err.endswith(f"no row was finished, so the run's files were removed from {out}")
+    assert not out.exists()
+
+
+def test_a_run_stopped_after_some_rows_says_it_resumes(
+    tiny_root: Path, tiny_checkpoint: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The second image's map is NaN: the first image's row stays, the error line says
+    so, and the same command resumes from it once the cause is gone."""
+    import medxai.evaluate.module as module
+
+    check = module.require_finite
+
+    def nan_for_second(values: torch.Tensor, checkpoint: object, what: str) -> None:
+        if what == f"the cam map of {SECOND}":
+            values = values.clone()
+            values.view(-1)[0] = float("nan")
+        check(values, checkpoint, what)
+
+    monkeypatch.setattr(module, "require_finite", nan_for_second)
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert evaluate(tiny_root, tiny_checkpoint, out, "--limit", "2", "--batch-size", "1") == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"the cam map of {SECOND} is NaN or infinite" in err
+    assert err.endswith(
+        f"{out} keeps the 1 row(s) finished before the stop; the same command resumes "
+        "from them, --force starts again"
+    )
+    assert [r["image"] for r in read_csv(out / "shards" / "rank0.csv")] == [FIRST]
+    assert (out / "run.json").is_file() and not (out / "per_image.csv").exists()
+
+    monkeypatch.setattr(module, "require_finite", check)
+    assert evaluate(tiny_root, tiny_checkpoint, out, "--limit", "2", "--batch-size", "1") == 0
+    assert "1 rows already in" in capsys.readouterr().err
+    assert [r["image"] for r in read_csv(out / "per_image.csv")] == [FIRST, SECOND]

@@ -265,6 +265,45 @@ def test_png_too_small_for_its_header_is_refused_before_decoding(tmp_path):
     assert str(info.value) == message
 
 
+def jpeg_announcing(path: Path, width: int, height: int, pixels: np.ndarray) -> Path:
+    """A complete JPEG of ``pixels`` whose frame header (SOF0) announces width × height."""
+    Image.fromarray(pixels).save(path, format="JPEG", quality=75)
+    data = bytearray(path.read_bytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_jpeg_too_small_for_its_header_is_refused_before_decoding(tmp_path):
+    # 100 M pixels announced (at MAX_PIXELS) in 331 bytes; decoding it took 15 s and 400 MB.
+    path = jpeg_announcing(tmp_path / "big.jpg", 10_000, 10_000, np.full((8, 8), 128, np.uint8))
+    size = path.stat().st_size
+    assert size < 400 and 512 * size < 10_000 * 10_000
+    message = (
+        f"{path}: truncated JPEG: {size:,} bytes cannot hold the 10000×10000 pixels its "
+        "header announces (a complete JPEG has at least 1 byte per 512 pixels)"
+    )
+    with pytest.raises(InputError) as info:
+        load_radiograph(path)
+    assert str(info.value) == message
+    with pytest.raises(InputError) as info:
+        read_radiograph_png(path)
+    assert str(info.value) == message
+
+
+def test_a_flat_jpeg_is_above_the_floor(tmp_path):
+    # The most compressible image there is (one gray value, optimised progressive coding:
+    # 0.033 bit per pixel, 239 pixels per byte) is still read: the floor is 1/64 bit per
+    # pixel (512 pixels per byte).
+    path = tmp_path / "flat.jpg"
+    Image.new("L", (1024, 1024), 90).save(path, format="JPEG", optimize=True, progressive=True)
+    assert 200 * path.stat().st_size < 1024 * 1024  # under 0.04 bit per pixel
+    (image,) = load_radiograph(path)
+    assert image.pixels.shape == (1024, 1024)
+    assert np.allclose(image.pixels, 90 / 255, atol=1 / 255)
+
+
 def test_only_png_and_jpeg_decoders_see_input_files(tmp_path):
     # a TIFF (or EPS, PSD…) named .png never reaches Pillow's other plugins
     path = tmp_path / "image1.png"
