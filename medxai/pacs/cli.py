@@ -1,5 +1,6 @@
 """The PACS options of ``medxai report``: ``--dicom``, ``--dicomweb URL --study UID
-[--series UID] [--store] [--timeout S]``, and the run of a report on a DICOMweb study.
+[--series UID] [--store] [--timeout S] [--ca-bundle FILE]``, and the run of a report on a
+DICOMweb study.
 
 Nothing here imports highdicom or dicomweb-client until a PACS option is used.
 """
@@ -40,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--store", action="store_true", help="send the DICOM outputs back with STOW-RS"
     )
     group.add_argument(
+        "--ca-bundle",
+        type=Path,
+        metavar="FILE",
+        help="PEM file of the certificate authorities to trust for an https:// --dicomweb "
+        "(default: REQUESTS_CA_BUNDLE, else the public authorities)",
+    )
+    group.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -60,6 +68,7 @@ def check_arguments(args: argparse.Namespace) -> None:
                 ("--series", args.series),
                 ("--store", args.store),
                 ("--timeout", args.timeout),
+                ("--ca-bundle", args.ca_bundle),
             )
             if v
         ]
@@ -87,7 +96,7 @@ def report_from_dicomweb(args: argparse.Namespace, options: Any, build: Callable
     from medxai.pacs.dicomweb import DicomWebServer
     from medxai.pacs.study import retrieved_study
 
-    server = DicomWebServer(args.dicomweb, args.timeout or DEFAULT_TIMEOUT)
+    server = DicomWebServer(args.dicomweb, args.timeout or DEFAULT_TIMEOUT, args.ca_bundle)
     out = options.out if options.out is not None else Path(f"{args.study_uid}_report")
     with retrieved_study(server, args.study_uid, args.series) as study:
         for note in study.notes:

@@ -1,9 +1,14 @@
 """A DICOMweb server: QIDO-RS search, WADO-RS retrieval and STOW-RS storage, with every
 network or HTTP problem turned into a one-line error naming the server.
 
-Built on dicomweb-client with a :class:`requests.Session` (so HTTPS, proxies and CA
-bundles work as usual), credentials from :mod:`medxai.pacs.credentials`, one timeout for
-every request and no automatic retries (a failed command is rerun as a whole).
+Built on dicomweb-client with a :class:`requests.Session` (so HTTPS and proxies work as
+usual), credentials from :mod:`medxai.pacs.credentials`, one timeout for every request
+and no automatic retries (a failed command is rerun as a whole).
+
+Which certificate authorities an HTTPS server's certificate must chain to: the PEM file
+given as ``ca_bundle`` (``--ca-bundle``), else ``REQUESTS_CA_BUNDLE`` or
+``CURL_CA_BUNDLE``, else the public authorities of ``certifi`` (not the operating
+system's store).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -40,6 +46,28 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _tls_reason(exc: BaseException) -> str:
+    """The short cause of a TLS failure (``certificate verify failed: self-signed
+    certificate``)."""
+    match = re.search(r"certificate verify failed: [^(')\]]*", str(exc))
+    return match.group(0).strip() if match else _reason(exc)
+
+
+class _Session(requests.Session):
+    """A session whose ``ca_bundle``, when given, wins over ``REQUESTS_CA_BUNDLE`` (a plain
+    session lets the environment variable override its ``verify``)."""
+
+    def __init__(self, ca_bundle: Path | None) -> None:
+        super().__init__()
+        self.ca_bundle = ca_bundle
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings = super().merge_environment_settings(*args, **kwargs)
+        if self.ca_bundle is not None:
+            settings["verify"] = str(self.ca_bundle)
+        return settings
+
+
 @dataclass
 class StoreResult:
     """What a STOW-RS request stored and what it did not (SOP Instance UID → reason)."""
@@ -51,10 +79,14 @@ class StoreResult:
 class DicomWebServer:
     """One DICOMweb service root, e.g. ``https://pacs.example.org/dicom-web``."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, url: str, timeout: float = DEFAULT_TIMEOUT, ca_bundle: Path | None = None
+    ) -> None:
         self.url = check_url(url).rstrip("/")
         self.timeout = float(timeout)
-        session = requests.Session()
+        if ca_bundle is not None and not Path(ca_bundle).is_file():
+            raise InputError(ca_bundle, "--ca-bundle: no such file (a PEM file of CA certificates)")
+        session = _Session(None if ca_bundle is None else Path(ca_bundle))
         session.auth = credentials(self.url)
         self.client = DICOMwebClient(self.url, session=session, timeout=self.timeout)
         self.client.set_http_retry_params(retry=False)
@@ -67,15 +99,26 @@ class DicomWebServer:
         except requests.exceptions.Timeout:
             raise error(self.url, f"no answer within {self.timeout:g} s ({what})") from None
         except requests.exceptions.SSLError as exc:
-            raise error(self.url, f"TLS failure ({what}): {_reason(exc)}") from None
+            raise error(
+                self.url,
+                f"TLS failure ({what}): {_tls_reason(exc)}; to trust the server's certificate "
+                "authority, give its PEM file with --ca-bundle",
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             raise error(self.url, f"cannot reach the server ({what}): {_reason(exc)}") from None
         except requests.exceptions.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             reason = exc.response.reason if exc.response is not None else ""
-            if status in (401, 403):
+            if status == 401:
                 raise error(
-                    self.url, f"access refused (HTTP {status} {reason}) for {what}: check {WHERE}"
+                    self.url, f"access refused (HTTP 401 {reason}) for {what}: check {WHERE}"
+                ) from None
+            if status == 403:
+                raise error(
+                    self.url,
+                    f"forbidden (HTTP 403 {reason}) for {what}: the server does not allow "
+                    "this request to the user of the credentials given; ask its "
+                    "administrator for the right",
                 ) from None
             raise error(self.url, f"HTTP {status} {reason} for {what}") from None
         except requests.exceptions.RequestException as exc:

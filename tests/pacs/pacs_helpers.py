@@ -10,9 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import select
 import shutil
 import socket
+import socketserver
+import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -131,15 +135,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Orthanc's authorisation rule (a Lua request filter; refused requests get HTTP 403):
+#: ``medxai-reader`` may only read (GET), ``medxai-no-rights`` nothing, other users all.
+AUTHORISATION_LUA = """
+function IncomingHttpRequestFilter(method, uri, ip, username, httpHeaders)
+  if username == 'medxai-reader' then
+    return method == 'GET'
+  end
+  return username ~= 'medxai-no-rights'
+end
+"""
+
+
 @dataclass
 class Orthanc:
-    """A running Orthanc with DICOMweb, authentication and one test user."""
+    """A running Orthanc with DICOMweb, authentication and three test users: ``user``
+    with every right, ``reader`` who may only read, ``no_rights`` who may do nothing."""
 
     url: str  # REST root
     dicomweb: str  # DICOMweb service root
     user: str
     password: str
     log: Path
+    reader: tuple[str, str]
+    no_rights: tuple[str, str]
+    port: int
 
 
 @contextlib.contextmanager
@@ -150,6 +170,10 @@ def running_orthanc(folder: Path, startup_s: float = 30.0) -> Iterator[Orthanc]:
     storage.mkdir(parents=True)
     port = free_port()
     user, password = "medxai-test", secrets.token_urlsafe(16)
+    reader = ("medxai-reader", secrets.token_urlsafe(16))
+    no_rights = ("medxai-no-rights", secrets.token_urlsafe(16))
+    lua = folder / "authorisation.lua"
+    lua.write_text(AUTHORISATION_LUA)
     config = {
         "Name": "medxai-test",
         "StorageDirectory": str(storage),
@@ -157,7 +181,8 @@ def running_orthanc(folder: Path, startup_s: float = 30.0) -> Iterator[Orthanc]:
         "HttpPort": port,
         "RemoteAccessAllowed": False,
         "AuthenticationEnabled": True,
-        "RegisteredUsers": {user: password},
+        "RegisteredUsers": {user: password, reader[0]: reader[1], no_rights[0]: no_rights[1]},
+        "LuaScripts": [str(lua)],
         "DicomServerEnabled": False,
         "Plugins": [str(DICOMWEB_PLUGIN)],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
@@ -182,7 +207,7 @@ def running_orthanc(folder: Path, startup_s: float = 30.0) -> Iterator[Orthanc]:
             if time.monotonic() > deadline:
                 pytest.fail(f"Orthanc did not answer within {startup_s} s")
             time.sleep(0.1)
-        yield Orthanc(url, f"{url}/dicom-web", user, password, log)
+        yield Orthanc(url, f"{url}/dicom-web", user, password, log, reader, no_rights, port)
     finally:
         process.terminate()
         try:
@@ -190,3 +215,103 @@ def running_orthanc(folder: Path, startup_s: float = 30.0) -> Iterator[Orthanc]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class Certificate:
+    """A self-signed certificate for 127.0.0.1 (its own authority) and its key."""
+
+    cert: Path  # PEM certificate: the CA bundle a client trusts
+    key: Path  # PEM private key
+
+
+def self_signed_certificate(folder: Path) -> Certificate:
+    """A fresh self-signed certificate for the loopback address, valid for a day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "medxai test server")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = Certificate(folder / "cert.pem", folder / "key.pem")
+    paths.cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    paths.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def _relay(client: ssl.SSLSocket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes (or 30 s of silence)."""
+    sockets = [client, upstream]
+    while True:
+        ready = [client] if client.pending() else select.select(sockets, [], [], 30)[0]
+        if not ready:
+            return
+        for sock in ready:
+            data = sock.recv(65536)
+            if not data:
+                return
+            (upstream if sock is client else client).sendall(data)
+
+
+@contextlib.contextmanager
+def tls_proxy(port: int, certificate: Certificate) -> Iterator[str]:
+    """An HTTPS front for the HTTP server on loopback ``port``: TLS is terminated with
+    ``certificate`` and the bytes relayed; yields ``https://127.0.0.1:<port>``.
+
+    Orthanc's own HTTPS (``SslEnabled``) cannot be used: Debian 12's Orthanc 1.10.1 with
+    libcivetweb 1.15 crashes (SIGSEGV in a civetweb worker) on the first TLS connection.
+    A TLS-terminating front is also how Orthanc is usually deployed.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate.cert, certificate.key)
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            try:
+                with (
+                    context.wrap_socket(self.request, server_side=True) as client,
+                    socket.create_connection(("127.0.0.1", port)) as upstream,
+                ):
+                    _relay(client, upstream)
+            except (ssl.SSLError, OSError):
+                pass  # a client that refuses the certificate, or a closed connection
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"https://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            thread.join()

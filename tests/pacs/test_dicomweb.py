@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from report_runs import Run, run_report
 
-from medxai.errors import OutputError
+from medxai.errors import InputError, OutputError
 from medxai.pacs.credentials import PASSWORD_VAR, USER_VAR, BearerAuth
 from medxai.pacs.dicomweb import DicomWebServer
 from medxai.pacs.maps import decoded_values
@@ -200,6 +200,43 @@ def test_unauthorised(orthanc, tmp_path: Path, tiny_checkpoint: Path) -> None:
     run = report_fault(argv, tiny_checkpoint, tmp_path / "o")
     assert run.stderr.count("\n") == 1
     assert "access refused (HTTP 401" in run.error and USER_VAR in run.error
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_forbidden(
+    orthanc, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """Orthanc's authorisation filter answers 403 to a user without rights."""
+    user, password = orthanc.no_rights
+    monkeypatch.setenv(USER_VAR, user)
+    monkeypatch.setenv(PASSWORD_VAR, password)
+    argv = ["--dicomweb", orthanc.dicomweb, "--study", "1.2.3"]
+    run = report_fault(argv, tiny_checkpoint, tmp_path / "o")
+    assert run.stderr.count("\n") == 1
+    assert f"{orthanc.dicomweb}: forbidden (HTTP 403 Forbidden) for QIDO-RS search" in run.error
+    assert "ask its administrator for the right" in run.error and USER_VAR not in run.error
+    assert password not in run.stderr and user not in run.stderr
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_store_forbidden_to_a_reader(
+    orthanc, cr_study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who may read but not store: STOW-RS fails as a whole with the 403 message."""
+    user, password = orthanc.reader
+    monkeypatch.setenv(USER_VAR, user)
+    monkeypatch.setenv(PASSWORD_VAR, password)
+    folder, study = cr_study
+    server = DicomWebServer(orthanc.dicomweb)
+    with pytest.raises(OutputError) as caught:
+        server.store([pydicom.dcmread(folder / "cr2.dcm")], study)
+    assert str(caught.value) == (
+        f"{orthanc.dicomweb}: forbidden (HTTP 403 Forbidden) for STOW-RS of 1 instance(s): "
+        "the server does not allow this request to the user of the credentials given; ask "
+        "its administrator for the right"
+    )
+    with pytest.raises(InputError, match="not found on the server"):  # reading is allowed
+        server.instances(generate_uid())
 
 
 @pytest.mark.usefixtures("credentials")
