@@ -9,6 +9,13 @@ DICOM file (12-bit, no Frame of Reference, like a real CR), reported on with
 ``medxai report --dicom --exact``; then the source is read back with medxai's DICOM reader
 and the CAM and PCAM± map objects (FRACTIONAL Segmentations) with pydicom, and drawn with
 :func:`medxai.viz.figures.overview_figure` next to the annotations.
+
+The README's figure (``docs/images/pacs_map.png``) is the demo checkpoint on the demo's
+validation study ``valid/XR_FINGER/patient00519/study1_positive``::
+
+    python benchmarks/pacs_map_figure.py \
+        PHANTOMS/valid/XR_FINGER/patient00519/study1_positive \
+        --checkpoint DEMO.ckpt --out docs/images/pacs_map.png
 """
 
 from __future__ import annotations
