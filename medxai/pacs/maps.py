@@ -148,12 +148,21 @@ def _frame_by_frame_segmentation(
     highdicom 0.28 builds a Segmentation of such a source for one frame only, and reads
     any multi-frame IOD as an enhanced one (plane positions in functional groups). So each
     frame is built by highdicom over a single-frame view of the source header (SOP Class
-    Secondary Capture, no Number of Frames), and the frames are joined: highdicom's
-    encoded pixels in order, each frame's Derivation Image item with the source frame's
-    Referenced Frame Number, and every Referenced SOP Class UID restored to the source's.
+    Secondary Capture, no Number of Frames, and no plane position, orientation or spacing:
+    the frames are aligned pixel for pixel with the source's), and the frames are joined:
+    highdicom's encoded pixels in order, each frame's Derivation Image item with the source
+    frame's Referenced Frame Number, and every Referenced SOP Class UID restored to the
+    source's.
     """
     view = _pixel_aligned(source)
-    del view.NumberOfFrames
+    for keyword in (
+        "NumberOfFrames",
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "SliceThickness",
+    ):
+        if keyword in view:
+            delattr(view, keyword)
     view.SOPClassUID = SecondaryCaptureImageStorage
     frames = [_segmentation(view, stack[k : k + 1], segment, common) for k in range(len(stack))]
     pixels = np.stack([np.asarray(f.pixel_array).reshape(stack.shape[1:]) for f in frames])

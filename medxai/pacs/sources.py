@@ -60,7 +60,8 @@ def has_patient_geometry(header: Dataset) -> bool:
 
     Single-frame: all of :data:`PLANE_ATTRIBUTES`. Enhanced multi-frame: a Frame of
     Reference, a shared plane orientation and pixel measures, and a plane position per
-    frame. Projection radiographs (CR, DX) usually have neither.
+    frame. Projection radiographs (CR, DX) usually have neither, and a multi-frame image
+    without functional groups (XA, RF, NM) has no position per frame.
     """
     if "FrameOfReferenceUID" not in header:
         return False
@@ -69,9 +70,11 @@ def has_patient_geometry(header: Dataset) -> bool:
         per_frame = header.PerFrameFunctionalGroupsSequence
         return (
             "PlaneOrientationSequence" in shared[0]
-            and ("PixelMeasuresSequence" in shared[0] or "PixelMeasuresSequence" in per_frame[0])
+            and "PixelMeasuresSequence" in shared[0]
             and all("PlanePositionSequence" in item for item in per_frame)
         )
+    if int(header.get("NumberOfFrames", 1) or 1) > 1:
+        return False
     return all(header.get(keyword) not in (None, "") for keyword in PLANE_ATTRIBUTES)
 
 

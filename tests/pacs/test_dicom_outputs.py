@@ -21,7 +21,7 @@ from pacs_helpers import (
     write_cr_study,
     write_multiframe_study,
 )
-from pydicom.uid import generate_uid
+from pydicom.uid import XRayAngiographicImageStorage, generate_uid
 from report_runs import run_report
 
 from medxai.pacs.maps import (
@@ -356,6 +356,32 @@ def test_multi_frame_sources_get_a_secondary_capture_per_frame(multiframe_report
         assert dciodvfy_errors(out / entry["file"]) == [], entry["file"]
     (report,) = [e for e in summary["dicom"] if e["object"] == "structured-report"]
     assert dciodvfy_errors(out / report["file"]) == []
+
+
+def test_multi_frame_with_one_position_for_all_frames(tmp_path: Path) -> None:
+    """A multi-frame XA with a Frame of Reference and one plane position at the top level
+    (no position per frame) gets a Segmentation in that Frame of Reference, frame by frame."""
+    pixels = np.stack([np.full((H, W), 900 + 100 * k, np.uint16) for k in range(FRAMES)])
+    ds = dicom_factory().make_dicom(pixels, modality="XA", pixel_spacing=(0.2, 0.2))
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = XRayAngiographicImageStorage
+    ds.FrameOfReferenceUID = generate_uid()
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.SliceThickness = 1.0
+    path = tmp_path / "xa.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    source = SourceImage(path, read_header(path), list(range(FRAMES)))
+    assert map_object_kind(source) == SEGMENTATION
+    maps = [np.full((H, W), (k + 1) / (FRAMES + 1), np.float32) for k in range(FRAMES)]
+    obj = build_map(source, maps, MapDescription("CAM", "abnormal"), new_uid(), 1, new_uid())
+    out = tmp_path / "seg.dcm"
+    obj.save_as(out, enforce_file_format=True)
+    back = pydicom.dcmread(out)
+    hd.seg.Segmentation.from_dataset(back)
+    assert back.FrameOfReferenceUID == ds.FrameOfReferenceUID
+    assert source_frames(back) == [(ds.SOPInstanceUID, k) for k in range(1, FRAMES + 1)]
+    np.testing.assert_allclose(decoded_values(back), np.stack(maps), atol=FRACTIONAL_TOLERANCE)
+    assert dciodvfy_errors(out) == []
 
 
 def test_uids_are_fresh_and_valid() -> None:
