@@ -48,6 +48,7 @@ from medxai.cams.layers import check_layer_names, discover_target_layers
 from medxai.cams.masked import MaskedScorer, MaskedScores
 from medxai.cams.normalize import percentile_normalize
 from medxai.cams.plan import clustered_plan, exact_plan
+from medxai.cams.predict import fill_unscored, mask_features, predict_scores
 from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
@@ -183,6 +184,7 @@ class PolyCAM(HookedExplainer):
         masks = [percentile_normalize(a) for a in activations]
         live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
         plans = self._plans(activations, masks, live)
+        features = [mask_features(m) for m in masks] if self.fast else None
 
         channels_last = self._use_channels_last(x)
         masked_model = self._channels_last_model() if channels_last else None
@@ -209,12 +211,12 @@ class PolyCAM(HookedExplainer):
                     scorer.add_masks(b, layer, channels, mask[b, channels])
         scorer.finish()
 
-        weights = self._weights(plans, live, scorer, s0)
+        weights = self._weights(plans, live, scorer, s0, features)
         size = x.shape[-2:]
         layer_maps = [layer_map(w, a) for w, a in zip(weights, activations)]
         levels = [resize(percentile_normalize(p), size) for p in fuse(layer_maps, lnorm=self.lnorm)]
         references = self._references(
-            levels[-1], activations, plans, live, scorer, opposite, logits
+            levels[-1], activations, plans, live, scorer, opposite, logits, features
         )
         intermediate = None
         if self.intermediate:
@@ -234,7 +236,9 @@ class PolyCAM(HookedExplainer):
         }
         if self.fast:
             settings.update(
-                self._fast_settings(plans, weights, activations, scorer, s0, levels[-1])
+                self._fast_settings(
+                    plans, weights, activations, scorer, s0, levels[-1], features
+                )
             )
         return SaliencyResult(
             saliency=levels[-1],
@@ -248,26 +252,36 @@ class PolyCAM(HookedExplainer):
             references=references,
         )
 
-    def _weights(self, plans, live, scores: MaskedScorer | MaskedScores, s0: Tensor):
+    def _weights(
+        self, plans, live, scores: MaskedScorer | MaskedScores, s0: Tensor, features
+    ) -> list[Tensor]:
         """Each layer's ``B×K`` weights from the masked ``scores`` of one target (constant
-        channels: ``sp = s(0)``, ``sm = s0``; merged channels take their source's scores;
-        channels a ranking left out weigh 0)."""
-        weights = []
-        for layer, plan in enumerate(plans):
-            sp = torch.where(live[layer], scores.sp[layer], scores.zero_score[:, None])
-            sm = torch.where(live[layer], scores.sm[layer], s0[:, None])
-            if plan.merged.any():
-                sp, sm = sp.gather(1, plan.source), sm.gather(1, plan.source)
-            weight = self.rule.weight(s0[:, None], sp, sm)
-            weights.append(weight)
-        return weights
+        channels: ``sp = s(0)``, ``sm = s0``; in fast mode, unscored channels' scores are
+        predicted from the scored ones, :mod:`medxai.cams.predict`)."""
+        sp = [torch.where(lv, p, scores.zero_score[:, None]) for lv, p in zip(live, scores.sp)]
+        sm = [torch.where(lv, m, s0[:, None]) for lv, m in zip(live, scores.sm)]
+        if any(bool(plan.merged.any()) for plan in plans):
+            kinds = [k for k, needed in ((0, self.rule.needs_plus), (1, self.rule.needs_minus))
+                     if needed]
+            both = [sp, sm]
+            filled = fill_unscored(
+                features, [p.scored for p in plans], live, [both[k] for k in kinds]
+            )
+            for k, values in zip(kinds, filled):
+                # a mask identical to a scored one takes its scores exactly
+                both[k] = [
+                    torch.where(p.merged & (p.distance == 0), raw.gather(1, p.source), v)
+                    for p, raw, v in zip(plans, both[k], values)
+                ]
+            sp, sm = both
+        return [self.rule.weight(s0[:, None], p, m) for p, m in zip(sp, sm)]
 
     def _saliency(self, weights: list[Tensor], activations: list[Tensor], size) -> Tensor:
         """The fused, normalised ``B×1×H×W`` map of per-layer ``weights``."""
         maps = [layer_map(w, a) for w, a in zip(weights, activations)]
         return resize(percentile_normalize(fuse(maps, lnorm=self.lnorm)[-1]), size)
 
-    def _references(self, saliency, activations, plans, live, scorer, opposite, logits):
+    def _references(self, saliency, activations, plans, live, scorer, opposite, logits, features):
         """:mod:`medxai.cams.references`: the class-agnostic map (every weight 1) and,
         for class targets, the opposite class's map from the scores the same passes
         recorded (its ``s0`` from the baseline logits)."""
@@ -277,11 +291,13 @@ class PolyCAM(HookedExplainer):
         opposite_map = None
         if opposite is not None and scorer.extra is not None:
             s0 = TargetSpec(opposite).score(logits).to(saliency.device)
-            weights = self._weights(plans, live, scorer.extra, s0)
+            weights = self._weights(plans, live, scorer.extra, s0, features)
             opposite_map = self._saliency(weights, activations, size)
         return reference_maps(saliency, agnostic, opposite_map, opposite)
 
-    def _fast_settings(self, plans, weights, activations, scorer, s0, saliency) -> dict[str, Any]:
+    def _fast_settings(
+        self, plans, weights, activations, scorer, s0, saliency, features
+    ) -> dict[str, Any]:
         """What fast mode did, per layer and image, and the map's estimated error."""
         settings: dict[str, Any] = {
             "tolerance": self.tolerance,
@@ -290,11 +306,11 @@ class PolyCAM(HookedExplainer):
         }
         settings["error_checks"] = [[int(n) for n in p.checked.sum(1)] for p in plans]
         settings["error_estimate"] = self._error_estimate(
-            plans, weights, activations, scorer, s0, saliency
+            plans, weights, activations, scorer, s0, saliency, features
         )
         return settings
 
-    def _error_estimate(self, plans, weights, activations, scorer, s0, saliency):
+    def _error_estimate(self, plans, weights, activations, scorer, s0, saliency, features):
         """:mod:`medxai.cams.estimate` for each image: ``α`` from the checks, then the
         spread of the map under weight errors ``α·d``. ``None`` for an image whose merged
         channels could not be checked (a budget of one)."""
@@ -302,15 +318,21 @@ class PolyCAM(HookedExplainer):
         alpha = []
         for b in range(batch):
             true, approx, dist, uncertain = [], [], [], False
+            train = [p.scored[b] & ~p.checked[b] for p in plans]
+            x = torch.cat([f[b, t] for f, t in zip(features, train)])
+            kinds = (scorer.sp, scorer.sm)
+            y = torch.stack(
+                [torch.cat([v[b, t] for v, t in zip(kind, train)]) for kind in kinds], 1
+            ).nan_to_num()  # a sign the variant does not use is never read
             for layer, plan in enumerate(plans):
                 uncertain |= bool((plan.merged[b] & (plan.distance[b] > 0)).any())
                 checked = plan.checked[b].nonzero()[:, 0]
                 if not len(checked):
                     continue
-                rep = plan.representative[b, checked]
+                guess = predict_scores(x, y, features[layer][b, checked])
                 sp, sm = scorer.sp[layer][b], scorer.sm[layer][b]
                 true.append(self.rule.weight(s0[b], sp[checked], sm[checked]))
-                approx.append(self.rule.weight(s0[b], sp[rep], sm[rep]))
+                approx.append(self.rule.weight(s0[b], guess[:, 0], guess[:, 1]))
                 dist.append(plan.distance[b, checked])
             if not uncertain:  # nothing merged, or only identical masks
                 alpha.append(0.0)
