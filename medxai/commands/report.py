@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="report folder (default: STUDY_DIR_report beside it)",
+        help="report folder (default: report-<hex of the images' SHA-256> beside STUDY_DIR; "
+        "STUDY_DIR_report with --show-identifiers)",
     )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
     parser.add_argument(
@@ -86,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the report; user errors propagate as MedxaiError (one line, non-zero exit)."""
     from medxai.report import build_report
+    from medxai.report.writer import shown_output
 
     pacs_cli.check_arguments(args)
     options = ReportOptions(
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         result = build_report(options)
     for note in result.notes:
         print(note, file=sys.stderr)
-    print(f"{result.summary['verdict']['text']}: report written to {result.out}", file=sys.stderr)
+    where = shown_output(result.out, options.study, options.show_identifiers)
+    print(f"{result.summary['verdict']['text']}: report written to {where}", file=sys.stderr)
     print(result.html)
     return 0

@@ -42,6 +42,7 @@ __all__ = [
     "pil_pixels",
     "read_pixels",
     "scan_study",
+    "study_entries",
 ]
 
 #: File name endings read as images (content is checked too).
@@ -197,12 +198,12 @@ def _is_ignored_name(path: Path) -> bool:
     return path.name.startswith(".") or path.name.upper() == "DICOMDIR" or path.is_dir()
 
 
-def scan_study(folder: str | Path) -> StudyScan:
-    """Read every PNG, JPEG and DICOM image directly inside ``folder``.
+def study_entries(folder: str | Path) -> list[tuple[Path, str | None]]:
+    """The entries directly inside the study ``folder``, in natural order, each with its
+    image kind (:func:`image_kind`), or ``None`` for an entry the study ignores (hidden
+    files, sub-folders, DICOMDIR, other files); the annotation file is left out.
 
-    Unreadable image files are skipped and listed; other files are ignored and listed.
-    Raises :class:`~medxai.errors.InputError` for a missing or empty folder, or one with
-    no readable image.
+    Raises :class:`~medxai.errors.InputError` for a missing or empty folder.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -215,12 +216,24 @@ def scan_study(folder: str | Path) -> StudyScan:
         raise InputError(folder, f"cannot list the folder ({exc.strerror})") from None
     if not entries:
         raise InputError(folder, "the folder is empty")
+    return [
+        (path, None if _is_ignored_name(path) else image_kind(path, folder))
+        for path in entries
+        if not (path.name in ANNOTATION_FILE_NAMES and path.is_file())
+    ]
 
+
+def scan_study(folder: str | Path) -> StudyScan:
+    """Read every PNG, JPEG and DICOM image directly inside ``folder``
+    (:func:`study_entries`).
+
+    Unreadable image files are skipped and listed; other files are ignored and listed.
+    Raises :class:`~medxai.errors.InputError` for a missing or empty folder, or one with
+    no readable image.
+    """
+    folder = Path(folder)
     scan = StudyScan(folder=folder, images=[])
-    for path in entries:
-        if path.name in ANNOTATION_FILE_NAMES and path.is_file():
-            continue
-        kind = None if _is_ignored_name(path) else image_kind(path, folder)
+    for path, kind in study_entries(folder):
         if kind is None:
             scan.ignored.append(path)
             continue

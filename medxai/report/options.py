@@ -25,7 +25,8 @@ class ReportOptions:
         checkpoint: a checkpoint written by ``train.py``.
         annotations: native JSON or CVAT XML 1.1; ``None`` uses the study folder's
             ``annotations.json`` when there is one.
-        out: the report folder; ``None`` means ``<study>_report`` beside the study.
+        out: the report folder; ``None`` means ``report-<hex>`` beside the study
+            (``<study>_report`` with ``show_identifiers``; :meth:`output_dir`).
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         exact: run PCAM± exactly on the CPU too (it is always exact on a GPU).
         channel_budget: PCAM±'s fast mode on the CPU: scored representatives per layer
@@ -79,8 +80,11 @@ class ReportOptions:
             raise OptionError(f"--channel-budget: {exc}") from None
 
     def output_dir(self) -> Path:
-        """``out``, or ``<study>_report`` beside the study folder."""
+        """``out``, or the default report folder beside the study
+        (:func:`medxai.report.writer.default_output`: ``report-<hex>``, or
+        ``<study>_report`` with ``show_identifiers``)."""
         if self.out is not None:
             return self.out
-        study = self.study.resolve()
-        return study.parent / f"{study.name}_report"
+        from medxai.report.writer import default_output
+
+        return default_output(self.study, self.show_identifiers)

@@ -25,7 +25,7 @@ import numpy as np
 from medxai import __version__
 from medxai.checkpoint import validation_metrics
 from medxai.io.files import file_sha256
-from medxai.report.identifiers import PathRule, study_identifiers, study_label
+from medxai.report.identifiers import PathRule, study_folder_label, study_identifiers
 from medxai.report.inputs import StudyInputs
 from medxai.report.methods import approximation_warnings, method_entry
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis
@@ -173,7 +173,7 @@ def build_summary(
         source: file_sha256(source)
         for source in dict.fromkeys(Path(image.source) for image in inputs.images)
     }
-    label = folder.name if show_identifiers else study_label(list(image_sha256.values()))
+    label = folder.name if show_identifiers else study_folder_label(folder)
     paths = PathRule(Path(inputs.folder), label, show_identifiers)
     uids = {image.study_uid for image in inputs.images if image.study_uid}
     threshold = analysis.threshold

@@ -1,7 +1,21 @@
-"""Writing a report folder atomically: all files appear together, or none do."""
+"""Writing a report folder atomically: all files appear together, or none do; where it
+goes by default, and how its place is shown.
+
+**Identifiers.** A study folder's name is often a patient's name or record number, so
+without ``--show-identifiers`` neither the default report folder nor the line that says
+where the report went holds it. The default folder is ``report-<12 hex digits>`` beside
+the study (:func:`default_output`): the digits are those of the study's label
+(:func:`medxai.report.identifiers.study_folder_label`), made from the contents of its
+image files, never from a name, so they cannot be traced back to one. The line names the
+folder by its path relative to the working folder when that path holds no part of the
+study folder's path, else by its name alone (:func:`shown_output`). With
+``--show-identifiers`` the default folder is ``<study>_report`` and the line shows the
+path as given.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +40,44 @@ REPORT_LAYOUT = re.compile(
     r"|figures/|figures/[0-9]+_[^/]+_(overview|zoom|references)\.png"
     r"|dicom/|dicom/[^/]+\.dcm"
 )
+
+
+def default_output(study: Path, show_identifiers: bool) -> Path:
+    """The report folder when none is given, beside the study: ``<study>_report`` with
+    ``show_identifiers``, else ``report-`` and the hex digits of the study's label
+    (:func:`medxai.report.identifiers.study_folder_label`)."""
+    from medxai.report.identifiers import study_folder_label
+
+    folder = Path(study).resolve()
+    if show_identifiers:
+        return folder.parent / f"{folder.name}_report"
+    return folder.parent / f"report-{study_folder_label(folder).removeprefix('study-')}"
+
+
+def shown_output(out: Path, study: Path, show_identifiers: bool) -> str:
+    """``out`` as the line "report written to …" names it (see the module notes).
+
+    With ``show_identifiers``: as given. Else its path relative to the working folder,
+    when that stays below it and none of its parts is a folder on the study's path or
+    holds the study folder's name; else its name alone, under the same condition
+    (``report-<hex>, beside the study folder`` by default); else "the --out folder".
+    """
+    if show_identifiers:
+        return str(out)
+    target, study_path = Path(out).resolve(), Path(study).resolve()
+    folders = set(study_path.parts[1:])
+
+    def private(part: str) -> bool:
+        return part in folders or (bool(study_path.name) and study_path.name in part)
+
+    relative = Path(os.path.relpath(target, Path.cwd().resolve()))
+    if ".." not in relative.parts and not any(map(private, relative.parts)):
+        return relative.as_posix()
+    if private(target.name):
+        return "the --out folder"
+    if target.parent == study_path.parent:
+        return f"{target.name}, beside the study folder"
+    return f"{target.name} (--show-identifiers shows its full path)"
 
 
 def check_output(out: Path, study: Path, force: bool) -> None:

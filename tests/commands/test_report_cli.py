@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from medxai.cli import main
+from medxai.report.writer import default_output
 
 DICOM_FACTORY = Path(__file__).parents[1] / "io" / "dicom_factory.py"
 
@@ -98,7 +99,7 @@ def test_empty_folder(tmp_path, tiny_checkpoint, capsys) -> None:
     empty.mkdir()
     code, err = run_report(capsys, empty, "--checkpoint", tiny_checkpoint)
     assert_one_line_error(code, err, str(empty), "empty")
-    assert not (tmp_path / "empty_report").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
 
 
 def test_no_readable_image(tmp_path, tiny_checkpoint, capsys) -> None:
@@ -206,7 +207,7 @@ def test_bad_annotations(study, tiny_checkpoint, capsys, content, needles) -> No
     (study / "annotations.json").write_text(content)
     code, err = run_report(capsys, study, "--checkpoint", tiny_checkpoint)
     assert_one_line_error(code, err, *needles)
-    assert not (study.parent / "study1_report").exists()
+    assert sorted(p.name for p in study.parent.iterdir()) == ["study1"]
 
 
 def test_explicit_annotation_file_missing(study, tiny_checkpoint, capsys) -> None:
@@ -247,11 +248,11 @@ def test_output_inside_the_study_is_refused(study, tiny_checkpoint, capsys) -> N
 
 
 def test_existing_output_needs_force(study, tiny_checkpoint, capsys) -> None:
-    out = study.parent / "study1_report"
+    out = default_output(study, show_identifiers=False)  # report-<hex> beside the study
     out.mkdir()
     (out / "report.html").write_bytes(b"<p>first report</p>")
     code, err = run_report(capsys, study, "--checkpoint", tiny_checkpoint)
-    assert_one_line_error(code, err, "study1_report", "--force")
+    assert_one_line_error(code, err, out.name, "--force")
     assert (out / "report.html").read_bytes() == b"<p>first report</p>"
     assert sorted(p.name for p in out.iterdir()) == ["report.html"]
 

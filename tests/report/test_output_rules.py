@@ -28,7 +28,7 @@ from medxai.atomic import (
 )
 from medxai.cli import main
 from medxai.errors import OutputError
-from medxai.report.writer import REPORT_LAYOUT
+from medxai.report.writer import REPORT_LAYOUT, default_output, shown_output
 
 #: A study folder name that carries a record number, as hospital folders often do.
 RECORD_FOLDER = "MRN0048213_doe_jane"
@@ -330,7 +330,9 @@ def test_paths_carry_no_identifiers_by_default(
     out, stderr = hidden_report
     summary = json.loads((out / "summary.json").read_text())
     digest = hashlib.sha256((record_study / "image1.png").read_bytes()).hexdigest()
-    label = "study-" + hashlib.sha256(digest.encode()).hexdigest()[:12]
+    skipped = hashlib.sha256((record_study / "image2.png").read_bytes()).hexdigest()
+    joined = "\n".join(sorted([digest, skipped])).encode()  # every image file, read or skipped
+    label = "study-" + hashlib.sha256(joined).hexdigest()[:12]
     assert summary["study"]["id"] == label and "folder" not in summary["study"]
     assert summary["images"][0]["source"] == "image1.png"
     inputs = {e["role"]: e for e in summary["inputs"]}
@@ -348,6 +350,49 @@ def test_paths_carry_no_identifiers_by_default(
     assert label in (out / "report.html").read_text()
     for secret in secrets:
         assert secret not in stderr
+
+
+def test_default_folder_and_written_line_carry_no_identifiers(
+    record_study: Path, tiny_checkpoint: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    study = shutil.copytree(record_study, tmp_path / "ward" / RECORD_FOLDER)
+    digests = [hashlib.sha256((study / n).read_bytes()).hexdigest() for n in ("image1.png",
+               "image2.png")]  # fmt: skip
+    joined = "\n".join(sorted(digests)).encode()
+    expected = study.parent / f"report-{hashlib.sha256(joined).hexdigest()[:12]}"
+    assert default_output(study, show_identifiers=False) == expected
+    assert default_output(study, show_identifiers=True) == study.parent / f"{RECORD_FOLDER}_report"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, err = report(capsys, study, "--checkpoint", tiny_checkpoint)
+    assert code == 0, err
+    assert sorted(p.name for p in study.parent.iterdir()) == sorted([RECORD_FOLDER, expected.name])
+    summary = json.loads((expected / "summary.json").read_text())
+    assert expected.name == summary["study"]["id"].replace("study-", "report-")
+    (line,) = [x for x in err.splitlines() if "report written to" in x]
+    assert line.endswith(f"report written to {expected.name}, beside the study folder")
+    assert RECORD_FOLDER not in err and str(tmp_path) not in err
+
+
+def test_the_written_line_names_a_folder_by_a_path_free_of_identifiers(
+    tmp_path: Path, monkeypatch
+) -> None:
+    study = tmp_path / "ward" / RECORD_FOLDER
+    study.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    beside = study.parent / "report-0123456789ab"
+    # "ward" lies on the study's path (a parent folder may be a patient's name)
+    assert shown_output(beside, study, False) == "report-0123456789ab, beside the study folder"
+    assert shown_output(tmp_path / "reports" / "r1", study, False) == "reports/r1"
+    named = tmp_path / "reports" / f"{RECORD_FOLDER}_report"
+    assert shown_output(named, study, False) == "the --out folder"
+    outside = tmp_path.parent / "shared_reports"
+    assert shown_output(outside, study, False) == (
+        "shared_reports (--show-identifiers shows its full path)"
+    )
+    for out in (beside, named, outside):
+        assert shown_output(out, study, True) == str(out)
 
 
 def test_paths_in_free_text_are_hidden_too() -> None:

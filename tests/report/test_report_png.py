@@ -25,8 +25,10 @@ VERDICT = re.compile(r"^(abnormal|normal) — \d\.\d\d \(\d{1,3}%\)$")
 
 def test_files_beside_the_study(png_report, png_study: Path) -> None:
     out = png_report.out
-    assert out == png_study.parent / "study1_positive_report"
-    assert not any(p.name.endswith("_report") for p in png_study.iterdir())
+    # no identifier in the default folder: the hex digits of the study's label
+    label = png_report.summary["study"]["id"]
+    assert out == png_study.parent / f"report-{label.removeprefix('study-')}"
+    assert not any(p.name.startswith("report-") for p in png_study.iterdir())
     assert png_report.html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     if find_browser() is None:  # without Chromium the report is written without its PDF
         assert not png_report.pdf.exists()
