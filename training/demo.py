@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ from training.cli import DEMO_CONFIG, run_training
 CACHE_VERSION = 1
 #: File name of the kept checkpoint inside a cache entry.
 CHECKPOINT_NAME = "model.ckpt"
+#: What a cached model folder written before folders carried their file list
+#: (:data:`medxai.atomic.MANIFEST`) may hold for a new training run to replace it.
+CACHE_LAYOUT = re.compile(r"model\.ckpt|metrics\.csv|config\.yaml|training\.json")
 #: Which checkpoint an entry keeps: the epoch with the highest ``val/study_kappa`` (else
 #: the last), or the last epoch's.
 Keep = Literal["best", "last"]
@@ -126,7 +130,8 @@ def train_demo_model(
         return checkpoint
     print(f"[demo] training {DEMO_CONFIG.name} on the CPU into {target}", file=sys.stderr)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with staged_dir(target, force=target.exists(), marker="training.json") as tmp:
+    replace = target.exists()
+    with staged_dir(target, force=replace, marker="training.json", layout=CACHE_LAYOUT) as tmp:
         best = run_training(demo_arguments(data_root, tmp / "runs", options))
         if not best.is_file():
             raise MedxaiError(f"{target}: training wrote no checkpoint")

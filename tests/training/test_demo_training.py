@@ -127,7 +127,7 @@ def test_trains_once_then_serves_the_cache(keep, fake_training, phantoms, tmp_pa
     assert path.parent.parent == cache and path.name == demo.CHECKPOINT_NAME
     assert torch.load(path, weights_only=True) == {"which": keep}
     assert sorted(p.name for p in path.parent.iterdir()) == [
-        "config.yaml", "metrics.csv", "model.ckpt", "training.json"
+        ".medxai-manifest.json", "config.yaml", "metrics.csv", "model.ckpt", "training.json"
     ]
     assert sorted(p.name for p in cache.iterdir()) == [path.parent.name]  # no staging left
     assert len(fake_training.calls) == 1 and "--trainer.max_epochs" in fake_training.calls[0]
