@@ -21,14 +21,20 @@ def stow_report(
     Returns one line per stored object and a closing line.
 
     Raises:
-        OutputError: the server is unusable, or some objects were not stored (the message
-            lists which were and which were not; the report folder keeps them all).
+        OutputError: the server is unusable (nothing stored), or some objects were not
+            stored (the message lists which were and which were not); either way the
+            message says that the report folder keeps them all.
     """
     if not objects:
         raise OutputError(out, "the report has no DICOM objects to store")
     datasets = [pydicom.dcmread(out / entry["file"]) for entry in objects]
     study = str(datasets[0].StudyInstanceUID)  # every object is filed in the source study
-    result = server.store(datasets, study)
+    try:
+        result = server.store(datasets, study)
+    except OutputError as exc:
+        raise OutputError(
+            exc.path, f"{exc.problem}; nothing was stored; all objects are kept in {out}"
+        ) from None
     by_uid = {entry["sop_instance_uid"]: entry for entry in objects}
     stored = [by_uid[uid] for uid in result.stored if uid in by_uid]
     if result.failed:

@@ -220,23 +220,31 @@ def test_forbidden(
 
 @pytest.mark.usefixtures("no_credentials")
 def test_store_forbidden_to_a_reader(
-    orthanc, cr_study, monkeypatch: pytest.MonkeyPatch
+    orthanc, cr_study, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A user who may read but not store: STOW-RS fails as a whole with the 403 message."""
+    """A user who may read but not store: STOW-RS fails as a whole with the 403 message,
+    which says that nothing was stored and where the objects are kept."""
     user, password = orthanc.reader
     monkeypatch.setenv(USER_VAR, user)
     monkeypatch.setenv(PASSWORD_VAR, password)
-    folder, study = cr_study
+    folder, _ = cr_study
+    out = tmp_path / "report"
+    (out / "dicom").mkdir(parents=True)
+    ds = pydicom.dcmread(folder / "cr2.dcm")
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.save_as(out / "dicom" / "overlay_01.dcm", enforce_file_format=True)
+    entry = {"file": "dicom/overlay_01.dcm", "sop_instance_uid": str(ds.SOPInstanceUID)}
     server = DicomWebServer(orthanc.dicomweb)
     with pytest.raises(OutputError) as caught:
-        server.store([pydicom.dcmread(folder / "cr2.dcm")], study)
+        stow_report(server, out, [entry])
     assert str(caught.value) == (
         f"{orthanc.dicomweb}: forbidden (HTTP 403 Forbidden) for STOW-RS of 1 instance(s): "
         "the server does not allow this request to the user of the credentials given; ask "
-        "its administrator for the right"
+        f"its administrator for the right; nothing was stored; all objects are kept in {out}"
     )
     with pytest.raises(InputError, match="not found on the server"):  # reading is allowed
         server.instances(generate_uid())
+    assert password not in str(caught.value)
 
 
 @pytest.mark.usefixtures("credentials")
