@@ -10,11 +10,13 @@ The script builds its own inputs in ``--work``:
 - a checkpoint in ``train.py``'s format (``medxai.checkpoint.make_metadata``) of a
   ResNet-50 with random weights (``weights=None``), one "abnormal" logit, input 320.
 
-It then times ``build_report`` in fast mode (``channel_budget``, the report's default on a
-CPU) from start to finish, every stage included (reading, CAM, PCAM±, regions, metrics,
-figures, HTML, PDF). PCAM± calls are timed inside the run, and so are the masked
-forward batches inside them (``MaskedScorer.flush``), which gives the engine's measured
-seconds per masked pass.
+The process's allocator is set as ``medxai``'s command line sets it
+(:func:`medxai.allocator.keep_freed_memory`; ``MEDXAI_KEEP_FREED_MEMORY=0`` leaves
+glibc's default). It then times ``build_report`` in fast mode (``channel_budget``, the
+report's default on a CPU) from start to finish, every stage included (reading, CAM,
+PCAM±, regions, metrics, figures, HTML, PDF). PCAM± calls are timed inside the run, and
+so are the masked forward batches inside them (``MaskedScorer.flush``), which gives the
+engine's measured seconds per masked pass.
 
 Exact PCAM± on ResNet-50 at 320 makes about 7,800 masked passes per image, which does
 not fit a benchmark run on a small CPU, so the exact report time is an extrapolation:
@@ -172,7 +174,10 @@ def loadavg() -> str:
 def main() -> None:
     from _cams_common import machine
 
+    from medxai.allocator import keep_freed_memory
     from medxai.report import ReportOptions, build_report
+
+    keep_freed_memory()  # as the medxai command line does (MEDXAI_KEEP_FREED_MEMORY=0: not)
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_report"))

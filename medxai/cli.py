@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from medxai.allocator import keep_freed_memory
 from medxai.errors import MedxaiError
 
 #: Sub-command modules, in the order ``--help`` lists them.
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; returns the process exit code."""
+    keep_freed_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -27,6 +27,7 @@ from typing import Any
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
+from medxai.allocator import keep_freed_memory
 from medxai.errors import MedxaiError
 from training.datamodule import MuraDataModule
 from training.module import MONITOR, MuraClassifier
@@ -128,6 +129,7 @@ def run_training(args: Sequence[str]) -> Path:
 
 def main(args: Sequence[str] | None = None) -> int:
     """Command-line entry: returns the exit status."""
+    keep_freed_memory()
     try:
         best = fit(build_cli(args))
     except MedxaiError as exc:
