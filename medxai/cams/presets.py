@@ -8,9 +8,11 @@ device; plus optional reduced precision) and call :func:`method_options` (or
 - a method without a fast mode (everything but Poly-CAM) always runs as registered;
 - Poly-CAM runs exact in an ``"exact"`` mode, and in an ``"auto"`` mode on any device
   but a CPU (a GPU affords exact Poly-CAM);
-- otherwise (``"fast"``, or ``"auto"`` on a CPU) Poly-CAM runs in its fast mode with
-  ``mode.channel_budget`` (default :data:`DEFAULT_CHANNEL_BUDGET`) and, when given,
-  ``mode.tolerance``.
+- otherwise (``"fast"``, or ``"auto"`` on a CPU) Poly-CAM runs in its fast mode: with a
+  tolerance alone, bounded by ``mode.tolerance`` only (the pass count follows from it);
+  else with ``mode.channel_budget`` (default :data:`DEFAULT_CHANNEL_BUDGET`) and, when
+  given, the tolerance too (the budget caps the passes, and the tolerance then holds
+  where the budget allows: ``settings["max_cluster_distance"]`` records whether it did).
 
 Only the options a method accepts (:func:`medxai.cams.registry.accepted_options`) are
 passed, so every explainer is built through the same checked path.
@@ -24,7 +26,9 @@ from typing import Any
 import torch
 
 from medxai.cams.core import AUTOCAST_DTYPES
+from medxai.cams.explainer import FAST_OPTIONS
 from medxai.cams.registry import accepted_options, canonical_name
+from medxai.errors import OptionError
 
 #: Poly-CAM fast mode's default: scored channels per layer, image and sign. Chosen from
 #: the measurements on two phantom-trained ResNet-18s (docs/benchmarks.md, "Clustered
@@ -77,12 +81,47 @@ class Mode:
         return self.kind == "fast"
 
     def fast_options(self) -> dict[str, Any]:
-        """The fast-mode options of this mode (budget always, tolerance when given)."""
+        """The fast-mode options of this mode: the tolerance alone when only it was given,
+        else the budget (default :data:`DEFAULT_CHANNEL_BUDGET`) and any tolerance."""
+        if self.tolerance is not None and self.channel_budget is None:
+            return {"tolerance": self.tolerance}
         budget = self.channel_budget if self.channel_budget is not None else DEFAULT_CHANNEL_BUDGET
         options: dict[str, Any] = {"channel_budget": budget}
         if self.tolerance is not None:
             options["tolerance"] = self.tolerance
         return options
+
+
+def command_line_mode(
+    *, exact: bool, channel_budget: int | None, tolerance: float | None
+) -> Mode:
+    """The mode of the command-line flags ``--exact``, ``--channel-budget N`` and
+    ``--tolerance T`` (``medxai report`` and ``medxai evaluate``), checked once.
+
+    ``--exact`` is exact everywhere; otherwise the mode is ``"auto"`` (fast on a CPU with
+    the budget and tolerance given, exact on a GPU). The budget and the tolerance are
+    fast-mode settings, so asking for them together with ``--exact`` is a contradiction.
+
+    Raises:
+        OptionError: naming the flag: ``--exact`` with a fast-mode flag, a budget below 1,
+            or a tolerance outside ``[0, 1]``.
+    """
+    if exact:
+        given = [
+            flag
+            for flag, value in (("--channel-budget", channel_budget), ("--tolerance", tolerance))
+            if value is not None
+        ]
+        if given:
+            raise OptionError(
+                f"--exact contradicts {' and '.join(given)} (fast-mode settings); give one"
+            )
+        return Mode("exact")
+    if channel_budget is not None and channel_budget < 1:
+        raise OptionError(f"--channel-budget must be at least 1, got {channel_budget}")
+    if tolerance is not None and not 0.0 <= tolerance <= 1.0:
+        raise OptionError(f"--tolerance must be in [0, 1], got {tolerance}")
+    return Mode("auto", channel_budget, tolerance)
 
 
 @dataclass(frozen=True)
@@ -142,5 +181,5 @@ def method_spec(
     options = method_options(
         name, mode=mode, device=device, input_size=input_size, batch_size=batch_size, seed=seed
     )
-    fast = "channel_budget" in options
+    fast = any(key in options for key in FAST_OPTIONS)
     return MethodSpec(canonical_name(name), label, options, "fast" if fast else "exact")

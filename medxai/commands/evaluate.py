@@ -69,6 +69,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {DEFAULT_CHANNEL_BUDGET}; approximate)",
     )
     parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="T",
+        help=(
+            "Poly-CAM fast mode on the CPU: a channel is left unscored only when its mask "
+            "is within this RMS distance (0-1) of a scored channel's; alone, it sets the "
+            "passes; with --channel-budget, the budget caps them (not with --exact)"
+        ),
+    )
+    parser.add_argument(
         "--steps",
         type=int,
         default=None,
@@ -109,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         forward_batch=args.forward_batch_size,
         exact=args.exact,
         channel_budget=args.channel_budget,
+        tolerance=args.tolerance,
         steps=args.steps,
         sensitivity_samples=args.sensitivity_samples,
         sensitivity_radius=args.sensitivity_radius,

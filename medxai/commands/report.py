@@ -58,6 +58,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="T",
+        help=(
+            "Poly-CAM fast mode on the CPU: a channel is left unscored only when its mask "
+            "is within this RMS distance (0-1) of a scored channel's; alone, it sets the "
+            "passes; with --channel-budget, the budget caps them (not with --exact)"
+        ),
+    )
+    parser.add_argument(
         "--batch-size",
         type=int,
         default=DEFAULT_BATCH_SIZE,
@@ -98,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         exact=args.exact,
         channel_budget=args.channel_budget,
+        tolerance=args.tolerance,
         batch_size=args.batch_size,
         top_regions=args.regions,
         target=args.target,

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from medxai.cams.presets import Mode
+from medxai.cams.presets import Mode, command_line_mode
 from medxai.errors import InputError, OptionError
 from medxai.evaluate.catalog import canonical_metrics
 from medxai.io.files import file_sha256
@@ -91,6 +91,7 @@ class EvaluationOptions:
     forward_batch: int = 64
     exact: bool = False
     channel_budget: int | None = None
+    tolerance: float | None = None
     steps: int | None = None
     sensitivity_samples: int = 10
     sensitivity_radius: float = 0.02
@@ -145,10 +146,9 @@ class EvaluationOptions:
     def mode(self) -> Mode:
         """The saliency mode: exact with ``exact``, else Poly-CAM is fast on a CPU and
         exact on a GPU (:mod:`medxai.cams.presets`)."""
-        try:
-            return Mode("exact" if self.exact else "auto", self.channel_budget)
-        except ValueError as exc:
-            raise OptionError(f"--channel-budget: {exc}") from None
+        return command_line_mode(
+            exact=self.exact, channel_budget=self.channel_budget, tolerance=self.tolerance
+        )
 
     def fingerprint(self, input_size: int) -> dict[str, Any]:
         """The settings that change the numbers of a row; a resumed run must match them.

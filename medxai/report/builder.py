@@ -65,6 +65,7 @@ def build_report(options: ReportOptions) -> ReportResult:
         options.channel_budget,
         options.batch_size,
         inputs.classifier.input_size,
+        tolerance=options.tolerance,
     )
     analysis = analyse_study(
         inputs.images,

@@ -21,14 +21,24 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
     for method in methods:
         if not method["approximate"]:
             continue
-        budget = method["settings"].get("channel_budget")
-        plural = "" if budget == 1 else "s"
-        how = f"fast mode, {budget} channel{plural} per layer" if budget else "reduced precision"
+        how = fast_mode_text(method["settings"]) or "reduced precision"
         out.append(
             f"{method['label']} maps are approximate ({how}){_estimate_text(method)}; "
             "rerun with --exact before relying on their detail"
         )
     return out
+
+
+def fast_mode_text(settings: Mapping[str, Any]) -> str:
+    """``fast mode, 8 channels per layer`` (and ``, mask tolerance 0.05`` when one was
+    given; ``fast mode, mask tolerance 0.05`` alone); empty for a method not in fast mode."""
+    budget, tolerance = settings.get("channel_budget"), settings.get("tolerance")
+    parts = []
+    if budget:
+        parts.append(f"{budget} channel{'' if budget == 1 else 's'} per layer")
+    if tolerance is not None:
+        parts.append(f"mask tolerance {tolerance:g}")
+    return "fast mode, " + ", ".join(parts) if parts else ""
 
 
 def _estimate_text(method: Mapping[str, Any]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from medxai.cams.presets import DEFAULT_BATCH_SIZE, Mode
+from medxai.cams.presets import DEFAULT_BATCH_SIZE, Mode, command_line_mode
 from medxai.errors import OptionError
 
 #: Devices accepted by ``--device``.
@@ -31,6 +31,9 @@ class ReportOptions:
         exact: run PCAM± exactly on the CPU too (it is always exact on a GPU).
         channel_budget: PCAM±'s fast mode on the CPU: scored representatives per layer
             (``None``: :data:`medxai.cams.presets.DEFAULT_CHANNEL_BUDGET`).
+        tolerance: PCAM±'s fast mode on the CPU: a channel is left unscored only when its
+            mask is within this RMS distance of a scored channel's (``None``: bounded by
+            the budget only; alone, no budget). Neither may be given with ``exact``.
         batch_size: masked inputs per forward pass inside PCAM±.
         top_regions: how many salient regions are zoomed per image.
         target: ``"abnormal"`` (maps show the evidence for abnormal) or ``"predicted"``
@@ -49,6 +52,7 @@ class ReportOptions:
     device: str = "auto"
     exact: bool = False
     channel_budget: int | None = None
+    tolerance: float | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
     top_regions: int = 3
     target: str = "abnormal"
@@ -70,14 +74,13 @@ class ReportOptions:
             raise OptionError("--batch-size must be at least 1")
         if self.top_regions < 0:
             raise OptionError("--regions must be 0 or more")
-        self.mode()  # checks the budget
+        self.mode()  # checks --exact, --channel-budget and --tolerance
 
     def mode(self) -> Mode:
         """PCAM±'s mode: exact with ``exact``, else fast on a CPU and exact on a GPU."""
-        try:
-            return Mode("exact" if self.exact else "auto", self.channel_budget)
-        except ValueError as exc:
-            raise OptionError(f"--channel-budget: {exc}") from None
+        return command_line_mode(
+            exact=self.exact, channel_budget=self.channel_budget, tolerance=self.tolerance
+        )
 
     def output_dir(self) -> Path:
         """``out``, or the default report folder beside the study
