@@ -142,17 +142,17 @@ def _segmentation(
 def _frame_by_frame_segmentation(
     source: SourceImage, stack: np.ndarray, segment: hd.seg.SegmentDescription, common: dict
 ) -> hd.seg.Segmentation:
-    """The Segmentation of a multi-frame source without a Frame of Reference: one frame
-    per source frame, frame *k* derived from source frame *k*.
+    """The Segmentation of a multi-frame source without patient geometry: one frame per
+    source frame, frame *k* derived from source frame *k*.
 
-    highdicom 0.28 builds a Segmentation of such a source for one frame only, and reads
-    any multi-frame IOD as an enhanced one (plane positions in functional groups). So each
-    frame is built by highdicom over a single-frame view of the source header (SOP Class
-    Secondary Capture, no Number of Frames, and no plane position, orientation or spacing:
-    the frames are aligned pixel for pixel with the source's), and the frames are joined:
-    highdicom's encoded pixels in order, each frame's Derivation Image item with the source
-    frame's Referenced Frame Number, and every Referenced SOP Class UID restored to the
-    source's.
+    highdicom 0.28 builds a Segmentation of a source without a Frame of Reference for one
+    frame only, and reads any multi-frame IOD as an enhanced one (plane positions in
+    functional groups), which such a source lacks. So each frame is built by highdicom
+    over a single-frame view of the source header (SOP Class Secondary Capture, no Number
+    of Frames, and no plane position, orientation or spacing: the frames are aligned pixel
+    for pixel with the source's), and the frames are joined: highdicom's encoded pixels in
+    order, each frame's Derivation Image item with the source frame's Referenced Frame
+    Number, and every Referenced SOP Class UID restored to the source's.
     """
     view = _pixel_aligned(source)
     for keyword in (
