@@ -41,6 +41,23 @@ Settings (each overridable by keyword through ``create``):
 ``occlusion``             captum ``Occlusion`` (``window=64``, ``stride=8``, baseline 0)
 ========================  ======================================================
 
+Reference maps (``result.references``, :mod:`medxai.cams.references`), read from the
+passes the map already made; none adds a forward or backward pass:
+
+- **class-agnostic map** (torchcam methods): ``ReLU(Σ_k A_k)`` of the feature layer's
+  activations in the method's own forward pass (every channel weight 1), resized and
+  min–max normalised as the map is. Input attributions have no channel weights: none.
+- **opposite-class map**, single-logit head and class targets only (the class ``1 − c``,
+  whose logit is ``−z``): its gradients are those of ``z`` negated, so
+  ``gradcam``, ``gradcam++`` and ``layercam`` re-run torchcam's own weighting on the
+  negated gradients of the same backward pass; ``ig``, ``ixg`` and ``occlusion`` are
+  linear in the explained score, so their attributions are negated; ``smoothgrad`` takes
+  ``|·|`` of the gradients, so its map is the same. Each equals an explicit call for
+  ``1 − c`` (tests/cams/test_references_baselines.py). Not computed: the runner-up of a
+  multi-logit head (another backward pass), ``smoothgradcam++`` (its gradients come from
+  noisy passes inside torchcam) and the score-based ``scorecam``, ``sscam``, ``iscam``
+  (their masked scores are of one class).
+
 SmoothGrad's ``σ = 1.0`` is in the normalised input space (captum's default, the value
 behind the Poly-CAM paper's comparison); for ImageNet normalisation the value range is
 about ``[−2.1, 2.6]``, so ``σ`` is about 21% of it, the top of the 10–20% band Smilkov
@@ -61,6 +78,7 @@ from torch import Tensor, nn
 
 from medxai.cams.hooks import eval_mode
 from medxai.cams.layers import check_layer_names, discover_target_layers
+from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
 from medxai.cams.result import SaliencyResult
 from medxai.cams.targets import Targets, TargetSpec, resolve_targets
@@ -137,6 +155,14 @@ METHODS: dict[str, LibraryMethod] = {
         "captum", "Occlusion", {"window": 64, "stride": 8, "batch_size": 64}
     ),
 }
+
+#: torchcam methods whose weights are a function of one backward pass's gradients (and the
+#: activations): their opposite-class map re-weights with the gradients negated.
+GRADIENT_WEIGHTED = ("gradcam", "gradcam++", "layercam")
+#: captum methods whose attributions are linear in the explained score.
+SCORE_LINEAR = ("ig", "ixg", "occlusion")
+#: captum methods whose map is the same for ``z`` and ``−z`` (``|gradient|``).
+SIGN_FREE = ("smoothgrad",)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "gradcam++": ("gradcampp",),
@@ -247,17 +273,24 @@ class LibraryExplainer:
             with torch.no_grad():
                 logits = self.model(x)
             spec = resolve_targets(targets, logits)
+            single_logit = logits.ndim == 1 or logits.shape[1] == 1
+            opposite = spec.fn is None and single_logit
             with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []):
                 if self.seed is not None:
                     torch.manual_seed(self.seed)
                 if self.spec.library == "torchcam":
-                    raw = self._torchcam_maps(x, spec)
+                    raw, agnostic, other = self._torchcam_maps(x, spec, opposite)
                 else:
-                    raw = self._captum_maps(x, spec)
-        raw = torch.nan_to_num(raw.detach().float())
-        if tuple(raw.shape[-2:]) != tuple(x.shape[-2:]):
-            raw = F.interpolate(raw, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        saliency = minmax_per_sample(raw)
+                    raw, agnostic, other = self._captum_maps(x, spec, opposite)
+        saliency = _to_map(raw, x)
+        references = None
+        if agnostic is not None or other is not None:
+            references = reference_maps(
+                saliency,
+                None if agnostic is None else _to_map(agnostic, x),
+                None if other is None else _to_map(other, x),
+                None if other is None else opposite_classes(logits, spec.classes),
+            )
         return SaliencyResult(
             saliency=saliency,
             levels=[saliency],
@@ -272,6 +305,7 @@ class LibraryExplainer:
                 "seed": self.seed,
                 **({"feature_layer": self.feature_layer} if self.feature_layer else {}),
             },
+            references=references,
         )
 
     # -- torchcam ------------------------------------------------------------------------
@@ -285,26 +319,44 @@ class LibraryExplainer:
             for i in range(batch)
         ]
 
-    def _torchcam_maps(self, x: Tensor, spec: TargetSpec) -> Tensor:
+    def _torchcam_maps(
+        self, x: Tensor, spec: TargetSpec, opposite: bool
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The method's raw layer map, the class-agnostic ``ReLU(Σ_k A_k)`` of the same
+        forward pass and, with ``opposite`` for a gradient-weighted method, the map of
+        class ``1 − c`` from the negated gradients (module doc)."""
         extractor_cls = getattr(self._library, self.spec.cls)
         extractor = extractor_cls(
             self.model, target_layer=self.feature_layer, input_shape=tuple(x.shape[1:]),
             **self.settings,
         )
+        recorded: list[Tensor] = []
+        layer = dict(self.model.named_modules())[self.feature_layer]
+        handle = layer.register_forward_hook(lambda _m, _i, out: recorded.append(out.detach()))
+        other = None
         try:
             with torch.enable_grad():
                 x_in = x.detach().clone().requires_grad_(True)
                 out = self.model(x_in)
+                handle.remove()
                 maps = extractor(
                     scores=out, normalized=False, targets=self._sample_targets(spec, len(x))
                 )[0]
+            if opposite and self.method in GRADIENT_WEIGHTED:
+                other = _with_negated_gradients(extractor, out, len(x))
         finally:
+            handle.remove()
             extractor.remove_hooks()
             extractor.reset_hooks()
-        return maps[:, None] if maps.ndim == 3 else maps
+        agnostic = torch.relu(recorded[0].float().sum(dim=1, keepdim=True))
+        return _channel_dim(maps), agnostic, None if other is None else _channel_dim(other)
 
     # -- captum --------------------------------------------------------------------------
-    def _captum_maps(self, x: Tensor, spec: TargetSpec) -> Tensor:
+    def _captum_maps(
+        self, x: Tensor, spec: TargetSpec, opposite: bool
+    ) -> tuple[Tensor, None, Tensor | None]:
+        """The channel-summed attributions, no class-agnostic map, and with
+        ``opposite`` the map of class ``1 − c`` read off them (module doc)."""
         if spec.fn is not None:
             fn = spec.fn
 
@@ -326,7 +378,43 @@ class LibraryExplainer:
                 target.to(x.device),
                 self.settings,
             )
-        return attributions.sum(dim=1, keepdim=True)
+        raw = attributions.sum(dim=1, keepdim=True)
+        other = None
+        if opposite and self.method in SCORE_LINEAR:
+            other = -raw
+        elif opposite and self.method in SIGN_FREE:
+            other = raw
+        return raw, None, other
+
+
+def _channel_dim(maps: Tensor) -> Tensor:
+    """torchcam's ``B×h×w`` layer maps as ``B×1×h×w``."""
+    return maps[:, None] if maps.ndim == 3 else maps
+
+
+def _to_map(raw: Tensor, x: Tensor) -> Tensor:
+    """A raw map ``B×1×h×w`` as the method's ``B×1×H×W`` map in ``[0, 1]``: NaN → 0,
+    bilinear resize to the input's size, per-sample min–max."""
+    raw = torch.nan_to_num(raw.detach().float())
+    if tuple(raw.shape[-2:]) != tuple(x.shape[-2:]):
+        raw = F.interpolate(raw, size=x.shape[-2:], mode="bilinear", align_corners=False)
+    return minmax_per_sample(raw)
+
+
+def _with_negated_gradients(extractor: Any, scores: Tensor, batch: int) -> Tensor:
+    """torchcam's map of ``extractor`` with the gradients of its last backward pass
+    negated: the map of ``−z`` for a single logit ``z``, without a new pass. torchcam's
+    weighting (``_get_weights``) starts with a backward pass (``_backprop``); here that
+    step replays the stored gradients, negated, instead."""
+    negated = [-g for g in extractor.hook_g]
+
+    def replay(*_args: Any, **_kwargs: Any) -> None:
+        for index, gradient in enumerate(negated):
+            extractor.hook_g[index] = gradient
+
+    extractor._backprop = replay
+    targets = [lambda out: out.reshape(-1)[0]] * batch  # unused by the replay
+    return extractor.compute_cams(scores=scores, normalized=False, targets=targets)[0]
 
 
 def _factory(method: str) -> Callable[..., LibraryExplainer]:

@@ -1,4 +1,5 @@
-"""Reference maps that every Poly-CAM and CAM map carries, and its two sanity figures.
+"""Reference maps that Poly-CAM, CAM and the cheap comparison methods carry, and the two
+sanity figures.
 
 - **Class-agnostic map**: the same method with every channel weight set to 1 (Poly-CAM:
   ``L_l = ReLU(Σ_k A_lk)`` fused as usual; CAM: ``ReLU(Σ_k A_k)``). It ignores the
@@ -9,7 +10,25 @@
   largest logit other than ``c`` (its probability is read from the logits of the same
   masked batches). A callable target has no opposite class.
 
-Neither needs a forward pass of its own. From them, per sample:
+Neither needs a forward pass of its own. Which methods carry which map (a figure of a map
+a method does not make is "not computed", :meth:`ReferenceMaps.computed`):
+
+==================================  ===================  ==================================
+method                              class-agnostic map   opposite-class map
+==================================  ===================  ==================================
+``pcam+``, ``pcam-``, ``pcam±``     yes                  yes (any head)
+``cam``                             yes                  yes (any head)
+``gradcam``, ``gradcam++``,         yes                  single-logit head only (the
+``layercam``                                             negated gradients of one backward)
+``smoothgradcam++``, ``scorecam``,  yes                  no
+``sscam``, ``iscam``
+``ig``, ``ixg``, ``occlusion``,     no                   single-logit head only (the
+``smoothgrad``                                           attributions negated, or for
+                                                         ``smoothgrad``'s ``|·|`` the same)
+==================================  ===================  ==================================
+
+(:mod:`medxai.cams.baselines` states how each is read from the method's own passes.)
+From them, per sample:
 
 - ``class_agnostic_similarity``: Spearman ``ρ`` between the map and the class-agnostic
   map. Spearman rather than SSIM: it compares the maps' orderings only, so it does not
@@ -74,32 +93,44 @@ class ReferenceMaps:
     """A batch's reference maps and sanity figures (module doc).
 
     Attributes:
-        class_agnostic: ``B×1×H×W`` in ``[0, 1]``, every channel weight 1.
+        class_agnostic: ``B×1×H×W`` in ``[0, 1]``, every channel weight 1; ``None`` for
+            a method with no channel weights (input attributions).
         opposite: ``B×1×H×W`` in ``[0, 1]``, the map of ``opposite_targets``; ``None``
             for a callable target.
         opposite_targets: ``B`` long, the opposite class explained (or ``None``).
         class_agnostic_similarity: ``B`` float64, Spearman ``ρ`` of the map with
-            ``class_agnostic``.
+            ``class_agnostic`` (``None`` without a class-agnostic map).
         class_contrast: ``B`` float64, Spearman ``ρ`` of the map with ``opposite``
             (``None`` without an opposite map).
     """
 
-    class_agnostic: Tensor
+    class_agnostic: Tensor | None
     opposite: Tensor | None
     opposite_targets: Tensor | None
-    class_agnostic_similarity: Tensor
+    class_agnostic_similarity: Tensor | None
     class_contrast: Tensor | None
 
     def select(self, index: int) -> ReferenceMaps:
         """The references of sample ``index`` alone, as a batch of one."""
         sl = slice(index, index + 1)
+        def part(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[sl]
+
         return ReferenceMaps(
-            class_agnostic=self.class_agnostic[sl],
-            opposite=None if self.opposite is None else self.opposite[sl],
-            opposite_targets=None if self.opposite_targets is None else self.opposite_targets[sl],
-            class_agnostic_similarity=self.class_agnostic_similarity[sl],
-            class_contrast=None if self.class_contrast is None else self.class_contrast[sl],
+            class_agnostic=part(self.class_agnostic),
+            opposite=part(self.opposite),
+            opposite_targets=part(self.opposite_targets),
+            class_agnostic_similarity=part(self.class_agnostic_similarity),
+            class_contrast=part(self.class_contrast),
         )
+
+    def computed(self) -> dict[str, bool]:
+        """Per figure, whether the method makes its reference map at all (a computed
+        figure can still be undefined for a sample: an empty or constant map)."""
+        return {
+            "class_agnostic_similarity": self.class_agnostic is not None,
+            "class_contrast": self.opposite is not None,
+        }
 
     def figures(self, index: int = 0) -> dict[str, float | None]:
         """``{"class_agnostic_similarity", "class_contrast"}`` of sample ``index``
@@ -119,15 +150,18 @@ class ReferenceMaps:
 
 def reference_maps(
     saliency: Tensor,
-    class_agnostic: Tensor,
+    class_agnostic: Tensor | None,
     opposite: Tensor | None,
     opposite_targets: Tensor | None,
 ) -> ReferenceMaps:
-    """:class:`ReferenceMaps` with both figures measured against ``saliency``."""
+    """:class:`ReferenceMaps` with both figures measured against ``saliency`` (a figure
+    whose map is ``None`` is ``None``)."""
     return ReferenceMaps(
         class_agnostic=class_agnostic,
         opposite=opposite,
-        opposite_targets=opposite_targets,
-        class_agnostic_similarity=spearman(saliency, class_agnostic),
+        opposite_targets=None if opposite is None else opposite_targets,
+        class_agnostic_similarity=None
+        if class_agnostic is None
+        else spearman(saliency, class_agnostic),
         class_contrast=None if opposite is None else spearman(saliency, opposite),
     )

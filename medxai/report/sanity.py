@@ -7,6 +7,12 @@ Per image and method (:mod:`medxai.cams.references`):
   with every channel weight 1, which ignores the model's decision;
 - ``class_contrast``: Spearman ``ρ`` of the map with the map of the opposite class.
 
+A figure whose reference map the method does not make (e.g. no class-agnostic map for
+input attributions; :mod:`medxai.cams.references` lists them) is *not computed*: it is
+``null`` in ``summary.json`` and listed in the entry's ``not_computed``, and the report
+says "not computed" rather than a number. A computed figure can still be ``null`` for an
+image, when a map is empty or constant.
+
 A map is flagged when ``class_agnostic_similarity ≥`` :data:`AGNOSTIC_FLAG` (it shows
 where the network's features respond more than why it decides) or ``class_contrast ≥``
 :data:`CONTRAST_FLAG` (the two classes' maps rank the pixels alike). docs/benchmarks.md
@@ -52,6 +58,14 @@ def sanity_figures(result: Any) -> dict[str, float | None]:
     return references.figures(0)
 
 
+def not_computed(result: Any) -> list[str]:
+    """The figures of :data:`SANITY_THRESHOLDS` that ``result``'s method does not compute
+    (all of them for a result without reference maps)."""
+    references = getattr(result, "references", None)
+    computed = {} if references is None else references.computed()
+    return [name for name in SANITY_THRESHOLDS if not computed.get(name, False)]
+
+
 def sanity_flags(figures: Mapping[str, float | None]) -> list[str]:
     """The flags the figures raise, each one short sentence."""
     flags = []
@@ -66,12 +80,21 @@ def sanity_flags(figures: Mapping[str, float | None]) -> list[str]:
 
 
 def sanity_reading(
-    figures: Mapping[str, float | None], explained: str, opposite: str | None
+    figures: Mapping[str, float | None],
+    explained: str,
+    opposite: str | None,
+    missing: Sequence[str] = (),
 ) -> str:
-    """The figures in plain language for a reader of the map of class ``explained``."""
+    """The figures in plain language for a reader of the map of class ``explained``;
+    ``missing`` names the figures the method does not compute."""
     similarity, contrast = figures.get("class_agnostic_similarity"), figures.get("class_contrast")
     parts = []
-    if similarity is None:
+    if "class_agnostic_similarity" in missing:
+        parts.append(
+            "This method makes no class-agnostic map, so its similarity to one is not "
+            "computed."
+        )
+    elif similarity is None:
         parts.append("The map is empty or constant, so its similarity is not defined.")
     else:
         if similarity >= AGNOSTIC_FLAG:
@@ -87,7 +110,9 @@ def sanity_reading(
             f"This map is {similarity:.2f} similar to one that ignores the model's decision: "
             + meaning
         )
-    if contrast is None and opposite is not None:
+    if "class_contrast" in missing:
+        parts.append("The map of the other class is not computed for this method.")
+    elif contrast is None and opposite is not None:
         parts.append(
             f"The map for '{opposite}' is empty or constant: the model finds no evidence "
             "for it here, so the two maps cannot be compared."
@@ -113,20 +138,23 @@ def sanity_reading(
 
 
 def method_sanity(result: Any, explained: str, class_names: Sequence[str]) -> dict[str, Any]:
-    """One image's method entry: ``sanity`` (the two figures), the opposite class's
-    name, the flags and the plain-language reading."""
+    """One image's method entry: ``sanity`` (the two figures), ``not_computed`` (the
+    figures the method does not make), the opposite class's name, the flags and the
+    plain-language reading."""
     from medxai.report.pipeline import class_name
 
     figures = sanity_figures(result)
+    missing = not_computed(result)
     references = getattr(result, "references", None)
     opposite = None
     if references is not None and references.opposite_targets is not None:
         opposite = class_name(class_names, int(references.opposite_targets[0]))
     return {
         "sanity": figures,
+        "not_computed": missing,
         "opposite_class": opposite,
         "flags": sanity_flags(figures),
-        "reading": sanity_reading(figures, explained, opposite),
+        "reading": sanity_reading(figures, explained, opposite, missing),
     }
 
 
@@ -138,7 +166,11 @@ def reference_maps_at(result: Any, height: int, width: int) -> dict[str, np.ndar
     references = getattr(result, "references", None)
     if references is None:
         return {}
-    maps = {"class_agnostic": to_original_geometry(references.class_agnostic[0], height, width)}
+    maps = {}
+    if references.class_agnostic is not None:
+        maps["class_agnostic"] = to_original_geometry(
+            references.class_agnostic[0], height, width
+        )
     if references.opposite is not None:
         maps["opposite"] = to_original_geometry(references.opposite[0], height, width)
     return maps

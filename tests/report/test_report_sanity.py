@@ -18,6 +18,7 @@ from medxai.report.sanity import (
     CONTRAST_FLAG,
     method_sanity,
     model_evidence,
+    reference_maps_at,
     sanity_flags,
     sanity_reading,
 )
@@ -132,3 +133,62 @@ def test_verdict_box_says_when_the_model_is_near_chance(png_report) -> None:
     header = page[page.index("<header>") : page.index("</header>")]
     assert "carries no validation metrics" in header
     assert 'class="warn model-evidence" data-status="unknown"' in header
+
+
+def _tiny(n_out: int) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, n_out),
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_out", "missing"),
+    [(1, ["class_agnostic_similarity"]), (2, ["class_agnostic_similarity", "class_contrast"])],
+)
+def test_figures_a_method_does_not_make_are_not_computed(n_out, missing) -> None:
+    """Integrated gradients has no class-agnostic map; its opposite-class map exists for a
+    single logit only (medxai.cams.baselines)."""
+    pytest.importorskip("captum")
+    from medxai.cams.registry import create
+
+    result = create("ig", _tiny(n_out), n_steps=4)(torch.randn(1, 3, 16, 16), 1)
+    entry = method_sanity(result, "abnormal", ["normal", "abnormal"])
+    assert entry["not_computed"] == missing
+    assert entry["sanity"]["class_agnostic_similarity"] is None
+    assert "makes no class-agnostic map" in entry["reading"]
+    assert "not defined" not in entry["reading"]
+    if n_out == 1:
+        assert entry["sanity"]["class_contrast"] == pytest.approx(-1.0)
+        assert entry["opposite_class"] == "normal"
+        assert set(reference_maps_at(result, 20, 24)) == {"opposite"}
+    else:
+        assert entry["sanity"]["class_contrast"] is None
+        assert "not computed for this method" in entry["reading"]
+        assert reference_maps_at(result, 20, 24) == {}
+    cam = method_sanity(CAM(_tiny(n_out), feature_layer="1")(torch.randn(1, 3, 16, 16), 1),
+                        "abnormal", ["normal", "abnormal"])  # fmt: skip
+    assert cam["not_computed"] == []
+
+
+def test_page_says_not_computed(png_report) -> None:
+    pngs = {
+        path: (png_report.out / path).read_bytes()
+        for image in png_report.summary["images"]
+        for path in image["figures"].values()
+    }
+    summary = copy.deepcopy(png_report.summary)
+    entry = summary["images"][0]["methods"]["CAM"]
+    entry["sanity"] = {"class_agnostic_similarity": None, "class_contrast": -1.0}
+    entry["not_computed"] = ["class_agnostic_similarity"]
+    page = html.unescape(render_html(summary, pngs))
+    table = page[page.index("Is each map specific") :]
+    assert table.count("not computed") == 1
+    assert png_report.summary["images"][0]["methods"]["CAM"]["not_computed"] == []
+    assert "not computed" not in html.unescape(
+        render_html(png_report.summary, pngs)
+    ).split("Is each map specific")[1].split("</table>")[0]
