@@ -52,6 +52,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,14 +95,20 @@ class SanityResult:
         methods: method names (rows).
         steps: the block randomised at each step, top → down; step ``j`` has
             ``steps[:j+1]`` randomised.
-        seeds: the number of cascades (randomisation seeds).
+        seeds: the number of cascades (randomisation seeds) in the arrays.
         ssim, spearman, agnostic_ssim, agnostic_spearman, contrast: arrays
             ``methods × (1 + steps) × seeds × B``; column 0 is the trained model (the same
             for every seed).
-        maps: per method, ``1 + steps`` tensors ``B×1×H×W`` of the first seed: the
+        maps: per method, ``1 + steps`` tensors ``B×1×H×W`` of the lowest cascade: the
             trained map, then each step.
         targets: the ``B`` classes explained throughout.
         batchnorm: the BatchNorm choice.
+        seed: the seed the cascades' random weights were drawn from.
+        cascades: which cascades of :func:`cascading_randomisation`'s draws the arrays'
+            seed axis holds, in order (default ``0 … seeds − 1``). Runs with the same
+            ``seed``, blocks, BatchNorm choice and inputs randomise cascade ``k``
+            identically, so their results can be :meth:`combine`-d: other methods on the
+            same cascades, or the same methods on other cascades.
     """
 
     methods: list[str]
@@ -115,6 +122,113 @@ class SanityResult:
     maps: dict[str, list[Tensor]] = field(repr=False)
     targets: Tensor
     batchnorm: str = "keep"
+    seed: int = 0
+    cascades: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.cascades:
+            self.cascades = list(range(self.seeds))
+        if len(self.cascades) != self.seeds:
+            raise ValueError(f"{self.seeds} seeds but cascades {self.cascades}")
+
+    def save(self, path: str | Path) -> None:
+        """Write the result to ``path`` as a NumPy ``.npz`` (no pickled objects; the maps
+        as float16)."""
+        arrays: dict[str, np.ndarray] = {f: getattr(self, f) for f in FIGURES}
+        for m, method in enumerate(self.methods):
+            stacked = torch.stack(self.maps[method]).numpy().astype(np.float16)
+            arrays[f"maps_{m}"] = stacked
+        np.savez_compressed(
+            path,
+            methods=np.asarray(self.methods, dtype=str),
+            steps=np.asarray(self.steps, dtype=str),
+            header=np.asarray([self.seeds, self.seed], dtype=np.int64),
+            cascades=np.asarray(self.cascades, dtype=np.int64),
+            batchnorm=np.asarray(self.batchnorm),
+            targets=self.targets.numpy(),
+            **arrays,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> SanityResult:
+        """A result written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as data:
+            methods = [str(m) for m in data["methods"]]
+            seeds, seed = (int(v) for v in data["header"])
+            return cls(
+                methods=methods,
+                steps=[str(s) for s in data["steps"]],
+                seeds=seeds,
+                maps={
+                    method: list(torch.from_numpy(data[f"maps_{m}"].astype(np.float32)))
+                    for m, method in enumerate(methods)
+                },
+                targets=torch.from_numpy(data["targets"]),
+                batchnorm=str(data["batchnorm"]),
+                seed=seed,
+                cascades=[int(k) for k in data["cascades"]],
+                **{f: data[f] for f in FIGURES},
+            )
+
+    @classmethod
+    def combine(cls, results: Sequence[SanityResult]) -> SanityResult:
+        """One result from runs with the same seed, blocks, BatchNorm choice and targets
+        (the same random weights per cascade): runs of the same methods on other cascades
+        are joined along the seed axis (cascades in order; the maps of the lowest), then
+        runs of other methods on the same cascades side by side, in order. A
+        ``ValueError`` names the first setting that differs."""
+        if not results:
+            raise ValueError("nothing to combine")
+        first = results[0]
+        for other in results[1:]:
+            for name in ("steps", "seed", "batchnorm"):
+                if getattr(other, name) != getattr(first, name):
+                    raise ValueError(f"cannot combine runs with different {name}")
+            if not torch.equal(other.targets, first.targets):
+                raise ValueError("cannot combine runs with different targets")
+        groups: dict[tuple[str, ...], list[SanityResult]] = {}
+        for r in results:
+            groups.setdefault(tuple(r.methods), []).append(r)
+        joined = [cls._join_cascades(group) for group in groups.values()]
+        methods = [m for r in joined for m in r.methods]
+        if len(set(methods)) != len(methods):
+            raise ValueError(f"a method appears in runs of different method sets: {methods}")
+        if any(r.cascades != joined[0].cascades for r in joined):
+            raise ValueError("cannot combine methods run on different cascades")
+        return cls(
+            methods=methods,
+            steps=list(first.steps),
+            seeds=joined[0].seeds,
+            maps={m: r.maps[m] for r in joined for m in r.methods},
+            targets=first.targets,
+            batchnorm=first.batchnorm,
+            seed=first.seed,
+            cascades=list(joined[0].cascades),
+            **{f: np.concatenate([getattr(r, f) for r in joined]) for f in FIGURES},
+        )
+
+    @classmethod
+    def _join_cascades(cls, group: list[SanityResult]) -> SanityResult:
+        """Runs of the same methods on disjoint cascades, as one (seed axis in order)."""
+        cascades = [k for r in group for k in r.cascades]
+        if len(set(cascades)) != len(cascades):
+            raise ValueError(f"a cascade appears twice for {group[0].methods}: {cascades}")
+        order = np.argsort(cascades, kind="stable")
+        lowest = min(group, key=lambda r: min(r.cascades))
+        return cls(
+            methods=list(group[0].methods),
+            steps=list(group[0].steps),
+            seeds=len(cascades),
+            maps=lowest.maps,
+            targets=group[0].targets,
+            batchnorm=group[0].batchnorm,
+            seed=group[0].seed,
+            cascades=sorted(cascades),
+            **{
+                f: np.concatenate([getattr(r, f) for r in group], axis=2)[:, :, order]
+                for f in FIGURES
+            },
+        )
 
     def estimate(
         self, figure: str, method: int, step: int, *, resamples: int = 2000, seed: int = 0
@@ -271,6 +385,7 @@ def cascading_randomisation(
     seeds: int = 5,
     batchnorm: str = "keep",
     method_options: Mapping[str, Mapping[str, Any]] | None = None,
+    cascades: Sequence[int] | None = None,
 ) -> SanityResult:
     """Run the cascading randomisation check (module doc) on deep copies of ``model``.
 
@@ -287,6 +402,9 @@ def cascading_randomisation(
             step.
         seeds: the number of cascades (independent draws of the random weights).
         batchnorm: ``"keep"`` or ``"redraw"`` (:func:`randomise_module`).
+        cascades: run only these of the ``seeds`` cascades (their draws are those of the
+            whole run), e.g. to spread one run over processes and
+            :meth:`SanityResult.combine` the parts; default all.
     """
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
@@ -304,8 +422,11 @@ def cascading_randomisation(
     fixed: Targets = targets if spec.fn is not None else spec.classes
     opposite = None if spec.fn is not None else opposite_classes(logits, spec.classes)
 
+    chosen = list(range(seeds)) if cascades is None else [int(k) for k in cascades]
+    if not chosen or any(not 0 <= k < seeds for k in chosen) or len(set(chosen)) != len(chosen):
+        raise ValueError(f"cascades must be distinct indices below {seeds}, got {cascades}")
     n_methods, n_steps, batch = len(factories), len(names) + 1, x.shape[0]
-    arrays = {f: np.full((n_methods, n_steps, seeds, batch), np.nan) for f in FIGURES}
+    arrays = {f: np.full((n_methods, n_steps, len(chosen), batch), np.nan) for f in FIGURES}
     trained = {m: _explain(f, intact, x, fixed, opposite) for m, f in factories.items()}
     maps = {m: [t.saliency] for m, t in trained.items()}
 
@@ -326,26 +447,28 @@ def cascading_randomisation(
     draws = torch.randint(
         2**62, (seeds, len(names)), generator=torch.Generator().manual_seed(seed)
     )
-    for k in range(seeds):
+    for k, cascade in enumerate(chosen):
         record(0, k, trained)
         copy_model = copy.deepcopy(model)
         copy_modules = dict(copy_model.named_modules())
-        for s, (name, step_seed) in enumerate(zip(names, draws[k].tolist()), start=1):
+        for s, (name, step_seed) in enumerate(zip(names, draws[cascade].tolist()), start=1):
             randomise_module(copy_modules[name], step_seed, batchnorm=batchnorm)
             current = {
                 m: _explain(f, copy_model, x, fixed, opposite) for m, f in factories.items()
             }
             record(s, k, current)
-            if k == 0:
+            if cascade == min(chosen):  # the maps of the lowest cascade
                 for method, now in current.items():
                     maps[method].append(now.saliency)
     return SanityResult(
         methods=list(factories),
         steps=names,
-        seeds=seeds,
+        seeds=len(chosen),
         maps=maps,
         targets=spec.classes,
         batchnorm=batchnorm,
+        seed=seed,
+        cascades=chosen,
         **arrays,
     )
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from medxai.cams.result import SaliencyResult
 from medxai.metrics.sanity import (
+    SanityResult,
     cascading_randomisation,
     default_randomisation_blocks,
     plot_cascading_randomisation,
@@ -196,3 +197,37 @@ def test_two_way_ci_covers_seed_and_image_spread() -> None:
     assert two_way_mean_ci(values, resamples=100, rng=np.random.default_rng(1)).n == 39
     constant = two_way_mean_ci(np.full((5, 8), 0.3), resamples=100, rng=np.random.default_rng(1))
     assert constant.low == constant.high == pytest.approx(0.3)
+
+
+def test_cascades_split_over_runs_combine_into_the_whole_run(tmp_path) -> None:
+    """Cascade ``k`` draws the same weights whichever runs it, so methods and cascades run
+    apart, saved and combined, give the arrays of one run."""
+    torch.manual_seed(0)
+    model = TinyCNN()
+    x = torch.randn(2, 1, 10, 10)
+    def run(methods, seed=3, **kw):
+        factories = {m: GradientMap for m in methods}
+        return cascading_randomisation(model, x, factories, targets=1, seed=seed, seeds=3, **kw)
+
+    whole = run(["a", "b"])
+    assert whole.cascades == [0, 1, 2]
+    parts = [run(["a"]), run(["b"], cascades=[2]), run(["b"], cascades=[1, 0])]
+    assert parts[2].cascades == [1, 0] and parts[2].seeds == 2
+    for i, part in enumerate(parts):
+        part.save(tmp_path / f"{i}.npz")
+    combined = SanityResult.combine([SanityResult.load(tmp_path / f"{i}.npz") for i in range(3)])
+    assert combined.methods == ["a", "b"] and combined.cascades == [0, 1, 2]
+    for figure in ("ssim", "spearman", "contrast"):
+        np.testing.assert_allclose(getattr(combined, figure), getattr(whole, figure))
+    assert np.isnan(combined.agnostic_ssim).all()
+    # the maps are those of cascade 0 (float16 on disk)
+    for ours, theirs in zip(combined.maps["b"], whole.maps["b"]):
+        torch.testing.assert_close(ours, theirs, atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="cascade appears twice"):
+        SanityResult.combine([parts[1], parts[1]])
+    with pytest.raises(ValueError, match="different seed"):
+        SanityResult.combine([parts[0], run(["c"], seed=7)])
+    with pytest.raises(ValueError, match="different cascades"):
+        SanityResult.combine([parts[0], parts[1]])
+    with pytest.raises(ValueError, match="cascades must be distinct"):
+        run(["a"], cascades=[3])
