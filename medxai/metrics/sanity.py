@@ -166,7 +166,8 @@ class SanityResult:
                 targets=torch.from_numpy(data["targets"]),
                 batchnorm=str(data["batchnorm"]),
                 seed=seed,
-                cascades=[int(k) for k in data["cascades"]],
+                # files without the key hold cascades 0 … seeds − 1
+                cascades=[int(k) for k in data["cascades"]] if "cascades" in data else [],
                 **{f: data[f] for f in FIGURES},
             )
 
