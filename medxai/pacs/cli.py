@@ -90,18 +90,25 @@ def report_from_dicomweb(args: argparse.Namespace, options: Any, build: Callable
     """Retrieve the study, report on it with DICOM outputs, and store them with ``--store``.
 
     ``options`` is the command's ReportOptions (its study is replaced by the retrieved
-    folder; its default output folder is ``./<StudyInstanceUID>_report``).
+    folder). The default output folder is in the working folder: ``report-<hex>``, the hex
+    digits of the retrieved study's label, or ``<StudyInstanceUID>_report`` with
+    ``--show-identifiers``.
     """
     from medxai.pacs.credentials import DEFAULT_TIMEOUT
     from medxai.pacs.dicomweb import DicomWebServer
     from medxai.pacs.study import retrieved_study
+    from medxai.report.identifiers import study_folder_label
 
     server = DicomWebServer(args.dicomweb, args.timeout or DEFAULT_TIMEOUT, args.ca_bundle)
-    out = options.out if options.out is not None else Path(f"{args.study_uid}_report")
     with retrieved_study(server, args.study_uid, args.series) as study:
         for note in study.notes:
             print(note, file=sys.stderr)
         print(f"retrieved {study.retrieved} image instance(s) from {server.url}", file=sys.stderr)
+        out = options.out
+        if out is None and options.show_identifiers:
+            out = Path(f"{args.study_uid}_report")
+        elif out is None:
+            out = Path(f"report-{study_folder_label(study.folder).removeprefix('study-')}")
         result = build(dataclasses.replace(options, study=study.folder, out=out, dicom=True))
     if args.store:
         store_outputs(server, result)

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import logging
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ def pacs_report(orthanc, cr_study, tiny_checkpoint: Path, tmp_path_factory):
         shapes = json.loads((folder / "annotations.json").read_text())["images"]
         annotations = tmp / "annotations.json"
         annotations.write_text(json.dumps({"images": {names[k]: v for k, v in shapes.items()}}))
-        out = tmp / "report"
+        patch.chdir(tmp)  # the default report folder goes to the working folder
         with all_logs() as logs:
             run = run_report(
                 [
@@ -88,11 +89,12 @@ def pacs_report(orthanc, cr_study, tiny_checkpoint: Path, tmp_path_factory):
                     str(tiny_checkpoint),
                     "--annotations",
                     str(annotations),
-                    "--out",
-                    str(out),
                 ]
             )
         assert run.code == 0, run.stderr
+        # without --show-identifiers the default folder is named by the study's label
+        (out,) = tmp.glob("report-*")
+        assert re.fullmatch(r"report-[0-9a-f]{12}", out.name)
         summary = json.loads((out / "summary.json").read_text())
         yield server, sources, run, summary, out, logs
 
