@@ -52,12 +52,11 @@ READERS: dict[str, Callable[[Dataset], Any]] = {
 
 @dataclass
 class DicomOutputs:
-    """Files to write (path relative to the report folder → bytes), their index for
-    ``summary.json``, and notes on what could not be written."""
+    """Files to write (path relative to the report folder → bytes) and their index for
+    ``summary.json``."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     objects: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def add(self, name: str, obj: Dataset, kind: str, **about: Any) -> None:
         relative = f"{DICOM_DIR}/{name}"

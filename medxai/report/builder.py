@@ -89,7 +89,6 @@ def build_report(options: ReportOptions) -> ReportResult:
     dicom = dicom_outputs(sources, analysis, summary) if sources is not None else None
     if dicom is not None:
         summary["dicom"] = dicom.objects
-        summary["warnings"] += dicom.notes
     pngs = {path: png for figs in rendered for path, _, png in figs.items.values()}
     html = render_html(summary, pngs)
     files = {HTML_NAME: html.encode("utf-8"), JSON_NAME: summary_json(summary).encode("utf-8")}
