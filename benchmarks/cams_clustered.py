@@ -8,7 +8,8 @@ Images: ``--limit`` evenly spaced over the sorted matches that have an annotatio
 study's ``annotations.json``), turned into model inputs with the checkpoint's size, mean
 and std. Each map explains "abnormal" (class 1 of a single-logit head).
 
-Exact maps: one exact PCAM± call per image scores every channel with ``⊙M`` and
+Exact maps (or, with ``--records``, the scores ``benchmarks/cams_record.py`` recorded for
+them): one exact PCAM± call per image scores every channel with ``⊙M`` and
 ``⊙(1−M)``; its scores (captured from the engine's ``MaskedScorer``) give the exact PCAM+
 and PCAM− maps too, through the same weight rules, layer maps and fusion, so each image
 costs one exact call (cached in ``--exact-cache``). Their pass counts are those the
@@ -46,6 +47,7 @@ from medxai.cams import polycam
 from medxai.cams.estimate import spearman
 from medxai.cams.fusion import fuse, layer_map, resize
 from medxai.cams.hooks import capture_outputs
+from medxai.cams.masked import MaskedScores
 from medxai.cams.normalize import percentile_normalize
 from medxai.cams.weights import MINUS, PLUS
 from medxai.data.transforms import read_radiograph_png, to_model_input
@@ -112,26 +114,55 @@ def exact_maps(model, image: Tensor, common: dict, args, key: str) -> dict:
     with torch.no_grad(), capture_outputs(model, explainer.target_layers) as recorder:
         model(image)
     acts = [recorder.outputs[name].float() for name in explainer.target_layers]
-    live = [percentile_normalize(a).flatten(2).amax(-1) > 0 for a in acts]
-    s0 = result.scores.to(torch.float32)
-    n_live = sum(int(lv.sum()) for lv in live)
-    any_dead = int(any(bool((~lv).any()) for lv in live))
-    out = {"pcam±": {"saliency": result.saliency, "passes": 1 + scorer.passes,
-                     "seconds": seconds}}
-    for rule, passes in ((PLUS, 1 + n_live + any_dead), (MINUS, 1 + n_live)):
-        weights = []
-        for layer, lv in enumerate(live):
-            sp = torch.where(lv, scorer.sp[layer], scorer.zero_score[:, None])
-            sm = torch.where(lv, scorer.sm[layer], s0[:, None])
-            weights.append(rule.weight(s0[:, None], sp, sm))
-        maps = [layer_map(w, a) for w, a in zip(weights, acts)]
-        fused = fuse(maps, lnorm=True)[-1]
-        saliency = resize(percentile_normalize(fused), image.shape[-2:])
-        out[rule.name] = {"saliency": saliency, "passes": passes, "seconds": math.nan}
+    out = variants_from_scores(
+        acts, result.scores.to(torch.float32), scorer, result.saliency, 1 + scorer.passes,
+        image.shape[-2:],
+    )
+    out["pcam±"]["seconds"] = seconds
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(out, path)
     return out
+
+
+def variants_from_scores(acts, s0, scores, saliency, passes, size) -> dict:
+    """Exact PCAM+, PCAM− (and the given PCAM±) maps from one exact PCAM± call's scores
+    (``scores.sp``, ``scores.sm``, ``scores.zero_score``; ``B`` = 1)."""
+    live = [percentile_normalize(a).flatten(2).amax(-1) > 0 for a in acts]
+    n_live = sum(int(lv.sum()) for lv in live)
+    any_dead = int(any(bool((~lv).any()) for lv in live))
+    out = {"pcam±": {"saliency": saliency, "passes": passes, "seconds": math.nan}}
+    for rule, count in ((PLUS, 1 + n_live + any_dead), (MINUS, 1 + n_live)):
+        weights = []
+        for layer, lv in enumerate(live):
+            sp = torch.where(lv, scores.sp[layer], scores.zero_score[:, None])
+            sm = torch.where(lv, scores.sm[layer], s0[:, None])
+            weights.append(rule.weight(s0[:, None], sp, sm))
+        maps = [layer_map(w, a) for w, a in zip(weights, acts)]
+        fused = fuse(maps, lnorm=True)[-1]
+        out[rule.name] = {
+            "saliency": resize(percentile_normalize(fused), size),
+            "passes": count,
+            "seconds": math.nan,
+        }
+    return out
+
+
+def recorded_maps(records: list[dict], path: str, size: int) -> dict | None:
+    """The exact maps of ``path`` from ``benchmarks/cams_record.py``'s records (``None``
+    when it was not recorded at this size)."""
+    for rec in records:
+        if rec["path"] == path and rec["size"] == size:
+            scores = MaskedScores(
+                [s[None] for s in rec["sp"]], [s[None] for s in rec["sm"]],
+                rec["zero_score"].reshape(1),
+            )
+            acts = [a[None] for a in rec["activations"]]
+            return variants_from_scores(
+                acts, rec["s0"].reshape(1), scores, rec["saliency"][None, None],
+                rec["passes"], rec["saliency"].shape,
+            )
+    return None
 
 
 def ci(values: list[float], name: str) -> str:
@@ -149,6 +180,13 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--exact-cache", type=Path, default=None)
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="exact scores recorded by benchmarks/cams_record.py: their images' exact maps "
+        "are made from them instead of an exact call",
+    )
     parser.add_argument(
         "--measure",
         nargs="*",
@@ -173,6 +211,7 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load_start}")
     print(f"checkpoint {args.checkpoint}, input {size}², {len(images)} images")
     common = {"batch_size": args.batch_size, "input_size": (size, size)}
+    records = None if args.records is None else torch.load(args.records, weights_only=True)
     for variant in args.variants:
         modes: dict[str, dict] = {}
         for k in args.budgets:
@@ -183,7 +222,10 @@ def main() -> None:
             modes[f"cluster k={k} bf16"] = {"channel_budget": k, "autocast": "bf16"}
         rows: dict[str, dict[str, list[float]]] = {}
         for i, image in enumerate(images):
-            exact = exact_maps(model, image, common, args, f"{chosen[i][0]}|{size}")[variant]
+            exact = None if records is None else recorded_maps(records, chosen[i][0], size)
+            if exact is None:
+                exact = exact_maps(model, image, common, args, f"{chosen[i][0]}|{size}")
+            exact = exact[variant]
             reference = exact["saliency"]
             row = rows.setdefault("exact", {})
             for name, value in {

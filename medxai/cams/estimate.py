@@ -1,9 +1,11 @@
 """How far a fast-mode Poly-CAM map may be from the exact one, estimated during the call.
 
-In fast mode a channel that is not scored takes its representative's scores, so its
-weight is off by ``δw_k = w(s0, sp_k, sm_k) − w(s0, sp_rep, sm_rep)``. The call measures
-this error where it is largest: in every layer that merged channels, one member (the
-one farthest from its representative) is scored as well (a *check*). Each check gives
+In fast mode a channel that is not scored takes predicted scores (or, for PCAM−, its
+representative's), so its weight is off by ``δw_k = w(s0, sp_k, sm_k) − w(s0, ŝp_k,
+ŝm_k)``. The call measures this error where it is largest: in every layer that merged
+channels, one member (the one farthest from its representative) is scored as well (a
+*check*), and its scores are also predicted from the other scored channels, without the
+checks. Each check gives
 the ratio ``|δw| / d`` of its weight error to its mask distance ``d`` from the
 representative; the image's error scale ``α`` is the largest ratio of its checks.
 

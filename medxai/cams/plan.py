@@ -6,7 +6,9 @@ masked pass:
 - exact (:func:`exact_plan`): every non-constant channel is scored;
 - clustered (:func:`clustered_plan`, fast mode): per image, the non-constant channels'
   masks are clustered (:mod:`medxai.cams.cluster`); one representative per cluster is
-  scored and every member takes its scores. When channels were merged, the member
+  scored, and every other member's scores are predicted from the scored channels
+  (:mod:`medxai.cams.predict`) or, for PCAM−, copied from its representative
+  (``source``). When channels were merged, the member
   farthest from its representative is scored too, as a check of the error
   (:mod:`medxai.cams.estimate`); it keeps its own scores. Representatives and checks
   together stay within the budget: at most ``channel_budget`` scored channels per layer,

@@ -20,8 +20,10 @@ Fast mode (``channel_budget=k``, optionally ``tolerance=t``) keeps steps 1, 2, 4
 and scores fewer masked inputs in step 3. A channel's scores depend on the channel only
 through its mask, so per image and layer the masks are clustered
 (:mod:`medxai.cams.cluster`: RMS distance, farthest-point traversal, k-medoid
-refinement), one representative per cluster is scored, and every member takes its
-representative's ``sp``/``sm``; the weight rule then runs per channel, on each channel's
+refinement), one representative per cluster is scored, and every other channel's
+``sp``/``sm`` is predicted from the image's scored channels of all layers
+(:mod:`medxai.cams.predict`; PCAM− copies its representative's instead, see
+:attr:`PolyCAM._predicts`); the weight rule then runs per channel, on each channel's
 own activation, as in the exact algorithm. At most ``k`` channels are scored per layer,
 image and sign, and with a tolerance channels merge only when their masks are within
 ``t``. One member per layer is also scored to measure the weight error, from which
@@ -156,6 +158,16 @@ class PolyCAM(HookedExplainer):
         """Whether calls run fast mode (a budget or a tolerance was given)."""
         return self.channel_budget is not None or self.tolerance is not None
 
+    @property
+    def _predicts(self) -> bool:
+        """Whether fast mode predicts unscored channels' scores (PCAM+, PCAM±) rather than
+        copying their representatives' (PCAM−). PCAM−'s weights ``ReLU(s0 − sm)`` are
+        non-zero for few channels; a regression spreads small errors of ``sm`` over many
+        channels, each of which then gets a small weight, while a copy keeps the zeros.
+        Measured on three trained models (docs/benchmarks.md, "Clustered fast mode"):
+        prediction made PCAM± and PCAM+ closer to exact, and PCAM− far worse on one."""
+        return self.rule.needs_plus
+
     def _plans(self, activations: list[Tensor], masks: list[Tensor], live: list[Tensor]):
         """One :class:`~medxai.cams.plan.LayerPlan` per layer."""
         if not self.fast:
@@ -184,7 +196,7 @@ class PolyCAM(HookedExplainer):
         masks = [percentile_normalize(a) for a in activations]
         live = [m.flatten(2).amax(-1) > 0 for m in masks]  # non-constant channels
         plans = self._plans(activations, masks, live)
-        features = [mask_features(m) for m in masks] if self.fast else None
+        features = [mask_features(m) for m in masks] if self.fast and self._predicts else None
 
         channels_last = self._use_channels_last(x)
         masked_model = self._channels_last_model() if channels_last else None
@@ -257,10 +269,14 @@ class PolyCAM(HookedExplainer):
     ) -> list[Tensor]:
         """Each layer's ``B×K`` weights from the masked ``scores`` of one target (constant
         channels: ``sp = s(0)``, ``sm = s0``; in fast mode, unscored channels' scores are
-        predicted from the scored ones, :mod:`medxai.cams.predict`)."""
+        predicted from the scored ones, :mod:`medxai.cams.predict`, or, for PCAM−, copied
+        from their representatives, see :attr:`_predicts`)."""
         sp = [torch.where(lv, p, scores.zero_score[:, None]) for lv, p in zip(live, scores.sp)]
         sm = [torch.where(lv, m, s0[:, None]) for lv, m in zip(live, scores.sm)]
-        if any(bool(plan.merged.any()) for plan in plans):
+        if any(bool(plan.merged.any()) for plan in plans) and not self._predicts:
+            sp = [p.gather(1, plan.source) for p, plan in zip(sp, plans)]
+            sm = [m.gather(1, plan.source) for m, plan in zip(sm, plans)]
+        elif any(bool(plan.merged.any()) for plan in plans):
             kinds = [k for k, needed in ((0, self.rule.needs_plus), (1, self.rule.needs_minus))
                      if needed]
             both = [sp, sm]
@@ -318,21 +334,27 @@ class PolyCAM(HookedExplainer):
         alpha = []
         for b in range(batch):
             true, approx, dist, uncertain = [], [], [], False
-            train = [p.scored[b] & ~p.checked[b] for p in plans]
-            x = torch.cat([f[b, t] for f, t in zip(features, train)])
-            kinds = (scorer.sp, scorer.sm)
-            y = torch.stack(
-                [torch.cat([v[b, t] for v, t in zip(kind, train)]) for kind in kinds], 1
-            ).nan_to_num()  # a sign the variant does not use is never read
+            if self._predicts:  # the checks predicted from the other scored channels
+                train = [p.scored[b] & ~p.checked[b] for p in plans]
+                x = torch.cat([f[b, t] for f, t in zip(features, train)])
+                kinds = (scorer.sp, scorer.sm)
+                y = torch.stack(
+                    [torch.cat([v[b, t] for v, t in zip(kind, train)]) for kind in kinds], 1
+                ).nan_to_num()  # a sign the variant does not use is never read
             for layer, plan in enumerate(plans):
                 uncertain |= bool((plan.merged[b] & (plan.distance[b] > 0)).any())
                 checked = plan.checked[b].nonzero()[:, 0]
                 if not len(checked):
                     continue
-                guess = predict_scores(x, y, features[layer][b, checked])
                 sp, sm = scorer.sp[layer][b], scorer.sm[layer][b]
+                if self._predicts:
+                    guess = predict_scores(x, y, features[layer][b, checked])
+                    guess_sp, guess_sm = guess[:, 0], guess[:, 1]
+                else:
+                    rep = plan.representative[b, checked]
+                    guess_sp, guess_sm = sp[rep], sm[rep]
                 true.append(self.rule.weight(s0[b], sp[checked], sm[checked]))
-                approx.append(self.rule.weight(s0[b], guess[:, 0], guess[:, 1]))
+                approx.append(self.rule.weight(s0[b], guess_sp, guess_sm))
                 dist.append(plan.distance[b, checked])
             if not uncertain:  # nothing merged, or only identical masks
                 alpha.append(0.0)

@@ -31,7 +31,7 @@ from torch import Tensor
 #: Side of the input-space grid the masks are compared on.
 SIDE = 16
 #: Ridge penalty of the linear trend (on masks in [0, 1], ``SIDE²`` features).
-RIDGE = 0.1
+RIDGE = 1.0
 #: Added to the kernel matrix's diagonal (numerical safety; scores are probabilities).
 JITTER = 1e-3
 

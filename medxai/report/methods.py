@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from medxai.cams.presets import DEFAULT_BUDGET_FIDELITY, DEFAULT_CHANNEL_BUDGET
 from medxai.report.pipeline import StudyAnalysis
 
 
@@ -21,10 +22,18 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
     for method in methods:
         if not method["approximate"]:
             continue
-        how = fast_mode_text(method["settings"]) or "reduced precision"
+        settings = method["settings"]
+        how = fast_mode_text(settings) or "reduced precision"
+        measured = ""
+        if (
+            method.get("key") == "pcam±"
+            and settings.get("channel_budget") == DEFAULT_CHANNEL_BUDGET
+            and settings.get("tolerance") is None
+        ):
+            measured = f"; at this budget, {DEFAULT_BUDGET_FIDELITY}"
         out.append(
-            f"{method['label']} maps are approximate ({how}){_estimate_text(method)}; "
-            "rerun with --exact before relying on their detail"
+            f"{method['label']} maps are approximate ({how}){measured}"
+            f"{_estimate_text(method)}; rerun with --exact before relying on their detail"
         )
     return out
 
@@ -55,7 +64,10 @@ def _estimate_text(method: Mapping[str, Any]) -> str:
             )
     if not parts:
         return ""
-    return "; estimated Spearman correlation with the exact map, " + "; ".join(parts)
+    return (
+        "; estimated Spearman correlation with the exact map (an estimate that tracks the "
+        "error, not a bound), " + "; ".join(parts)
+    )
 
 
 def method_entry(spec: Any, analysis: StudyAnalysis) -> dict[str, Any]:

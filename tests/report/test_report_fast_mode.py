@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from medxai.cams.presets import DEFAULT_BUDGET_FIDELITY, DEFAULT_CHANNEL_BUDGET
 from medxai.cli import main
 from medxai.report.summary import approximation_warnings
 
@@ -30,6 +31,22 @@ def test_fast_mode_warning_states_the_estimate_per_map() -> None:
     assert "image1.png: 0.99, max abs difference 0.08" in warning
     assert "image2.png: not estimated" in warning
     assert warning.endswith("rerun with --exact before relying on their detail")
+    assert "not a bound" in warning and DEFAULT_BUDGET_FIDELITY not in warning  # budget 8
+
+
+def test_the_default_budget_states_its_measured_fidelity() -> None:
+    method = {
+        "key": "pcam±",
+        "label": "PCAM±",
+        "approximate": True,
+        "settings": {"channel_budget": DEFAULT_CHANNEL_BUDGET, "tolerance": None},
+        "error_estimates": {"a.png": {"spearman": 0.97, "max_abs": 0.1, "mean_abs": 0.01}},
+    }
+    (warning,) = approximation_warnings([method])
+    assert f"; at this budget, {DEFAULT_BUDGET_FIDELITY}; estimated" in warning
+    with_tolerance = {**method, "settings": {**method["settings"], "tolerance": 0.1}}
+    (warning,) = approximation_warnings([with_tolerance])
+    assert DEFAULT_BUDGET_FIDELITY not in warning and "mask tolerance 0.1" in warning
 
 
 # --- the fast-mode flags on the command line ----------------------------------------------
