@@ -523,15 +523,17 @@ def plot_randomisation_curves(result: SanityResult, *, resamples: int = 2000) ->
             mean = np.array([e.mean for e in est])
             if not np.isfinite(mean).any():
                 continue
-            ax.plot(range(len(steps)), mean, marker="o", ms=3, label=method)
+            colour = f"C{m % 10}"  # one colour per method in every panel
+            ax.plot(range(len(steps)), mean, marker="o", ms=3, label=method, color=colour)
             ax.fill_between(
-                range(len(steps)), [e.low for e in est], [e.high for e in est], alpha=0.2
-            )
+                range(len(steps)), [e.low for e in est], [e.high for e in est], alpha=0.2,
+                color=colour,
+            )  # fmt: skip
         ax.set_xticks(range(len(steps)))
         ax.set_xticklabels(steps, rotation=60, fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.axhline(0.0, color="grey", lw=0.5)
         ax.set_ylim(-1.05, 1.05)
-    axes[0][0].legend(fontsize=7)
+    axes[0][0].legend(fontsize=7)  # the first panel (SSIM) has a line for every method
     fig.tight_layout()
     return fig
