@@ -13,8 +13,8 @@ same, fixed target classes. Per method, step, seed and image:
   gets ``NaN``, left out of the means);
 - ``agnostic_ssim``, ``agnostic_spearman``: similarity to the method's **class-agnostic
   map** at that step (every channel weight 1, :mod:`medxai.cams.references`); ``NaN`` for
-  methods that make no such map (Grad-CAM, IG, ...). A map that moves towards it as the
-  head is randomised has become a picture of where the features respond;
+  methods that make no such map (IG and the other input attributions). A map that moves
+  towards it as the head is randomised has become a picture of where the features respond;
 - ``contrast``: Spearman ``ρ`` with the map of the opposite class (the result's own
   opposite-class map when it has one, else an explicit call for the intact model's
   opposite classes: ``1 − c`` for one logit, the runner-up otherwise).
