@@ -76,7 +76,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from medxai.cams.hooks import eval_mode
+from medxai.cams.hooks import capture_outputs, eval_mode
 from medxai.cams.layers import check_layer_names, discover_target_layers
 from medxai.cams.references import opposite_classes, reference_maps
 from medxai.cams.registry import register
@@ -330,25 +330,22 @@ class LibraryExplainer:
             self.model, target_layer=self.feature_layer, input_shape=tuple(x.shape[1:]),
             **self.settings,
         )
-        recorded: list[Tensor] = []
-        layer = dict(self.model.named_modules())[self.feature_layer]
-        handle = layer.register_forward_hook(lambda _m, _i, out: recorded.append(out.detach()))
         other = None
         try:
             with torch.enable_grad():
                 x_in = x.detach().clone().requires_grad_(True)
-                out = self.model(x_in)
-                handle.remove()
+                with capture_outputs(self.model, [self.feature_layer]) as recorder:
+                    out = self.model(x_in)
                 maps = extractor(
                     scores=out, normalized=False, targets=self._sample_targets(spec, len(x))
                 )[0]
             if opposite and self.method in GRADIENT_WEIGHTED:
                 other = _with_negated_gradients(extractor, out, len(x))
         finally:
-            handle.remove()
             extractor.remove_hooks()
             extractor.reset_hooks()
-        agnostic = torch.relu(recorded[0].float().sum(dim=1, keepdim=True))
+        features = recorder.outputs[self.feature_layer].float()
+        agnostic = torch.relu(features.sum(dim=1, keepdim=True))
         return _channel_dim(maps), agnostic, None if other is None else _channel_dim(other)
 
     # -- captum --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ passed, so every explainer is built through the same checked path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,3 +191,16 @@ def method_spec(
     )
     fast = any(key in options for key in FAST_OPTIONS)
     return MethodSpec(canonical_name(name), label, options, "fast" if fast else "exact")
+
+
+def approximation_text(settings: Mapping[str, Any]) -> str:
+    """How an approximate map was made, from its method's settings: ``fast mode, 8
+    channels per layer`` (with ``, mask tolerance 0.05`` when one was given; ``fast mode,
+    mask tolerance 0.05`` alone), else ``reduced precision`` (autocast)."""
+    budget, tolerance = settings.get("channel_budget"), settings.get("tolerance")
+    parts = []
+    if budget:
+        parts.append(f"{budget} channel{'' if budget == 1 else 's'} per layer")
+    if tolerance is not None:
+        parts.append(f"mask tolerance {tolerance:g}")
+    return "fast mode, " + ", ".join(parts) if parts else "reduced precision"

@@ -68,13 +68,16 @@ class MapDescription:
         """Content Description (LO, 64 characters): method, range, class when it fits,
         and whether the map is approximate."""
         head = f"{ascii_label(self.label)} saliency 0-1"
-        tail = ""
-        if self.approximate:
-            tail = f"; approximate ({self.how})" if self.how else "; approximate"
         middle = f" for '{ascii_label(self.explained_class)}'"
-        if len(head + middle + tail) > 64:
-            middle = ""
-        return (head + middle + tail)[:64]
+        tails = [""]
+        if self.approximate:
+            tails = [f"; approx.: {ascii_label(self.how)}"] if self.how else []
+            tails.append("; approximate")
+        # the longest that fits: class and how, then how alone, then the bare flag
+        for text in [head + middle + tails[0], *(head + tail for tail in tails)]:
+            if len(text) <= 64:
+                return text
+        return (head + tails[-1])[:64]
 
     @property
     def segment_label(self) -> str:

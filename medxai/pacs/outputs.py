@@ -17,6 +17,7 @@ import highdicom as hd
 import pydicom
 from pydicom.dataset import Dataset
 
+from medxai.cams.presets import approximation_text
 from medxai.errors import OutputError
 from medxai.pacs.capture import build_capture
 from medxai.pacs.identity import (
@@ -91,10 +92,7 @@ def encode(obj: Dataset, kind: str, relative: str) -> bytes:
 
 def describe(method: Mapping[str, Any], explained_class: str) -> MapDescription:
     """A map's description from its method entry in ``summary.json``."""
-    budget = method["settings"].get("channel_budget")
-    how = ""
-    if method["approximate"]:
-        how = f"fast mode, {budget}/layer" if budget else "reduced precision"
+    how = approximation_text(method["settings"]) if method["approximate"] else ""
     return MapDescription(method["label"], explained_class, bool(method["approximate"]), how)
 
 

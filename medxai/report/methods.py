@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from medxai.cams.presets import DEFAULT_BUDGET_FIDELITY, DEFAULT_CHANNEL_BUDGET
+from medxai.cams.presets import (
+    DEFAULT_BUDGET_FIDELITY,
+    DEFAULT_CHANNEL_BUDGET,
+    approximation_text,
+)
 from medxai.report.pipeline import StudyAnalysis
 
 
@@ -23,7 +27,7 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
         if not method["approximate"]:
             continue
         settings = method["settings"]
-        how = fast_mode_text(settings) or "reduced precision"
+        how = approximation_text(settings)
         measured = ""
         if (
             method.get("key") == "pcam±"
@@ -36,18 +40,6 @@ def approximation_warnings(methods: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{_estimate_text(method)}; rerun with --exact before relying on their detail"
         )
     return out
-
-
-def fast_mode_text(settings: Mapping[str, Any]) -> str:
-    """``fast mode, 8 channels per layer`` (and ``, mask tolerance 0.05`` when one was
-    given; ``fast mode, mask tolerance 0.05`` alone); empty for a method not in fast mode."""
-    budget, tolerance = settings.get("channel_budget"), settings.get("tolerance")
-    parts = []
-    if budget:
-        parts.append(f"{budget} channel{'' if budget == 1 else 's'} per layer")
-    if tolerance is not None:
-        parts.append(f"mask tolerance {tolerance:g}")
-    return "fast mode, " + ", ".join(parts) if parts else ""
 
 
 def _estimate_text(method: Mapping[str, Any]) -> str:

@@ -33,6 +33,7 @@ from medxai.pacs.maps import (
     decoded_values,
     map_object_kind,
 )
+from medxai.pacs.outputs import describe
 from medxai.pacs.sources import SourceImage, read_header
 from medxai.pacs.sr import STUDY_GROUP, study_probability
 from medxai.pacs.uids import UID_ROOT, is_uid, new_uid
@@ -123,7 +124,7 @@ def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_s
         label = "PCAMPM_APPROX" if entry["method"] == "PCAM±" else "CAM"
         assert ds.ContentLabel == label
         if entry["method"] == "PCAM±":
-            assert ds.ContentDescription == "PCAM+- saliency 0-1; approximate (fast mode, 1/layer)"
+            assert ds.ContentDescription == "PCAM+- saliency 0-1; approx.: fast mode, 1 channel per layer"
         else:
             assert ds.ContentDescription == "CAM saliency 0-1 for 'abnormal'"
         assert ds.SegmentSequence[0].SegmentLabel.endswith("saliency for 'abnormal'")
@@ -390,3 +391,40 @@ def test_uids_are_fresh_and_valid() -> None:
     for uid in list(uids)[:50]:
         assert uid.startswith("2.25.") and len(uid) <= 64 and is_uid(uid)
     assert not is_uid("1.02.3") and not is_uid("../x") and not is_uid("1." + "2" * 64)
+
+
+@pytest.mark.parametrize(
+    ("settings", "approximate", "expected"),
+    [
+        ({"channel_budget": None}, False, "PCAM+- saliency 0-1 for 'abnormal'"),
+        (
+            {"channel_budget": 10},
+            True,
+            "PCAM+- saliency 0-1; approx.: fast mode, 10 channels per layer",
+        ),
+        (
+            {"channel_budget": None, "tolerance": 0.05},
+            True,
+            "PCAM+- saliency 0-1; approx.: fast mode, mask tolerance 0.05",
+        ),
+        (
+            {"autocast": "bf16"},
+            True,
+            "PCAM+- saliency 0-1 for 'abnormal'; approx.: reduced precision",
+        ),
+        (
+            {"channel_budget": 10, "tolerance": 0.125},
+            True,
+            "PCAM+- saliency 0-1; approximate",  # the whole text would pass 64 characters
+        ),
+    ],
+)
+def test_map_description_says_how_a_map_is_approximate(
+    settings: dict, approximate: bool, expected: str
+) -> None:
+    """The Content Description (≤ 64 characters) names the fast mode as the report does,
+    or keeps only the flag when the whole text does not fit."""
+    method = {"label": "PCAM±", "settings": settings, "approximate": approximate}
+    text = describe(method, "abnormal").description
+    assert text == expected
+    assert len(text) <= 64

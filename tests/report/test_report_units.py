@@ -20,8 +20,16 @@ from medxai.report.summary import clean, validation_metrics, verdict_text
 
 
 def test_default_output_is_beside_the_study(tmp_path: Path) -> None:
-    options = ReportOptions(study=tmp_path / "patient1" / "study1", checkpoint="m.ckpt")
-    assert options.output_dir() == tmp_path / "patient1" / "study1_report"
+    """With identifiers shown, ``<study>_report``; without, ``report-<hex>``
+    (tests/report/test_output_rules.py checks the digits)."""
+    study = tmp_path / "patient1" / "study1"
+    study.mkdir(parents=True)
+    (study / "image1.png").write_bytes(b"not decoded here")
+    shown = ReportOptions(study=study, checkpoint="m.ckpt", show_identifiers=True)
+    assert shown.output_dir() == tmp_path / "patient1" / "study1_report"
+    hidden = ReportOptions(study=study, checkpoint="m.ckpt").output_dir()
+    assert hidden.parent == study.parent and hidden.name.startswith("report-")
+    assert "study1" not in hidden.name
     explicit = ReportOptions(study="s", checkpoint="m.ckpt", out=tmp_path / "r")
     assert explicit.output_dir() == tmp_path / "r"
 
