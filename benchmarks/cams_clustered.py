@@ -86,14 +86,9 @@ def measure(model, image: Tensor, saliency: Tensor, truth: tuple) -> dict:
     }
 
 
-def exact_maps(model, image: Tensor, common: dict, args, key: str) -> dict:
-    """``{variant: {"saliency", "passes", "seconds"}}`` of exact PCAM+, PCAM− and PCAM±
-    from one exact PCAM± call (see the module doc), cached under ``args.exact_cache``."""
-    path = None
-    if args.exact_cache is not None:
-        path = cache_path(args.exact_cache, f"{args.checkpoint}|{key}|exact-variants")
-        if path.is_file():
-            return torch.load(path, weights_only=True)
+def exact_call(model, image: Tensor, common: dict) -> tuple:
+    """One exact PCAM± call of ``image`` that keeps the engine's ``MaskedScorer`` (every
+    channel's ``sp`` and ``sm``): ``(result, scorer, activations per layer, seconds)``."""
     captured: dict = {}
 
     class Recording(polycam.MaskedScorer):
@@ -110,10 +105,21 @@ def exact_maps(model, image: Tensor, common: dict, args, key: str) -> dict:
         seconds = time.perf_counter() - start
     finally:
         polycam.MaskedScorer = original
-    scorer = captured["scorer"]
     with torch.no_grad(), capture_outputs(model, explainer.target_layers) as recorder:
         model(image)
     acts = [recorder.outputs[name].float() for name in explainer.target_layers]
+    return result, captured["scorer"], acts, seconds
+
+
+def exact_maps(model, image: Tensor, common: dict, args, key: str) -> dict:
+    """``{variant: {"saliency", "passes", "seconds"}}`` of exact PCAM+, PCAM− and PCAM±
+    from one exact PCAM± call (see the module doc), cached under ``args.exact_cache``."""
+    path = None
+    if args.exact_cache is not None:
+        path = cache_path(args.exact_cache, f"{args.checkpoint}|{key}|exact-variants")
+        if path.is_file():
+            return torch.load(path, weights_only=True)
+    result, scorer, acts, seconds = exact_call(model, image, common)
     out = variants_from_scores(
         acts, result.scores.to(torch.float32), scorer, result.saliency, 1 + scorer.passes,
         image.shape[-2:],

@@ -17,40 +17,21 @@ from pathlib import Path
 
 import torch
 from _cams_common import checkpoint_parser
-from cams_clustered import annotated
+from cams_clustered import annotated, exact_call
 from cams_fast_mode import load_model, pick
 
-import medxai
-from medxai.cams import polycam
-from medxai.cams.hooks import capture_outputs
 from medxai.data.transforms import read_radiograph_png, to_model_input
 
 
 def record(model, image, common: dict) -> dict:
     """The scores, activations and exact map of one image."""
-    captured: dict = {}
-
-    class Recording(polycam.MaskedScorer):
-        def finish(self) -> None:
-            super().finish()
-            captured["scorer"] = self
-
-    original = polycam.MaskedScorer
-    polycam.MaskedScorer = Recording
-    try:
-        explainer = medxai.cams.create("pcam±", model, **common)
-        result = explainer(image, 1)
-    finally:
-        polycam.MaskedScorer = original
-    scorer = captured["scorer"]
-    with torch.no_grad(), capture_outputs(model, explainer.target_layers) as recorder:
-        model(image)
+    result, scorer, acts, _ = exact_call(model, image, common)
     return {
         "s0": result.scores.float()[0],
         "zero_score": scorer.zero_score[0].float(),
         "sp": [s[0].float() for s in scorer.sp],
         "sm": [s[0].float() for s in scorer.sm],
-        "activations": [recorder.outputs[n][0].float() for n in explainer.target_layers],
+        "activations": [a[0] for a in acts],
         "saliency": result.saliency[0, 0],
         "passes": 1 + scorer.passes,
     }

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from medxai.cams.presets import DEFAULT_CHANNEL_BUDGET
+from medxai.commands.mode_arguments import add_mode_arguments, mode_arguments
 from medxai.evaluate.catalog import METRIC_COLUMNS
 from medxai.evaluate.options import DEFAULT_METHODS, DEFAULT_METRICS, TARGET_CHOICES
 
@@ -56,30 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=64,
         help="step images per forward pass in the metrics (default 64)",
     )
-    parser.add_argument(
-        "--exact",
-        action="store_true",
-        help="exact Poly-CAM on the CPU too (slow; exact on a GPU anyway)",
-    )
-    parser.add_argument(
-        "--channel-budget",
-        type=int,
-        default=None,
-        help="Poly-CAM fast mode (on the CPU): scored channels per layer "
-        f"(default {DEFAULT_CHANNEL_BUDGET}; mean PCAM± Spearman 0.978-0.997 with the exact map on "
-        "the measured models, docs/benchmarks.md)",
-    )
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=None,
-        metavar="T",
-        help=(
-            "Poly-CAM fast mode on the CPU: a channel is left unscored only when its mask "
-            "is within this RMS distance (0-1) of a scored channel's; alone, it sets the "
-            "passes; with --channel-budget, the budget caps them (not with --exact)"
-        ),
-    )
+    add_mode_arguments(parser)
     parser.add_argument(
         "--steps",
         type=int,
@@ -119,9 +96,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         batch_size=args.batch_size,
         forward_batch=args.forward_batch_size,
-        exact=args.exact,
-        channel_budget=args.channel_budget,
-        tolerance=args.tolerance,
+        **mode_arguments(args),
         steps=args.steps,
         sensitivity_samples=args.sensitivity_samples,
         sensitivity_radius=args.sensitivity_radius,

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from medxai.cams.presets import DEFAULT_BATCH_SIZE, DEFAULT_CHANNEL_BUDGET
+from medxai.cams.presets import DEFAULT_BATCH_SIZE
+from medxai.commands.mode_arguments import add_mode_arguments, mode_arguments
 from medxai.pacs import cli as pacs_cli
 from medxai.report.options import DEVICES, TARGETS, ReportOptions
 
@@ -41,33 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "STUDY_DIR_report with --show-identifiers)",
     )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
-    parser.add_argument(
-        "--exact",
-        action="store_true",
-        help="exact PCAM± on the CPU too (slow; exact on GPU anyway)",
-    )
-    parser.add_argument(
-        "--channel-budget",
-        type=int,
-        default=None,
-        metavar="N",
-        help=(
-            "PCAM± fast mode on the CPU: scored channels per layer (default: "
-            f"{DEFAULT_CHANNEL_BUDGET}; more is closer to exact and slower, see "
-            "docs/benchmarks.md)"
-        ),
-    )
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=None,
-        metavar="T",
-        help=(
-            "Poly-CAM fast mode on the CPU: a channel is left unscored only when its mask "
-            "is within this RMS distance (0-1) of a scored channel's; alone, it sets the "
-            "passes; with --channel-budget, the budget caps them (not with --exact)"
-        ),
-    )
+    add_mode_arguments(parser)
     parser.add_argument(
         "--batch-size",
         type=int,
@@ -107,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         annotations=args.annotations,
         out=args.out,
         device=args.device,
-        exact=args.exact,
-        channel_budget=args.channel_budget,
-        tolerance=args.tolerance,
+        **mode_arguments(args),
         batch_size=args.batch_size,
         top_regions=args.regions,
         target=args.target,

@@ -94,10 +94,10 @@ def report_from_dicomweb(args: argparse.Namespace, options: Any, build: Callable
     digits of the retrieved study's label, or ``<StudyInstanceUID>_report`` with
     ``--show-identifiers``.
     """
+    from medxai.io.study_label import study_folder_label
     from medxai.pacs.credentials import DEFAULT_TIMEOUT
     from medxai.pacs.dicomweb import DicomWebServer
     from medxai.pacs.study import retrieved_study
-    from medxai.report.identifiers import study_folder_label
 
     server = DicomWebServer(args.dicomweb, args.timeout or DEFAULT_TIMEOUT, args.ca_bundle)
     with retrieved_study(server, args.study_uid, args.series) as study:

@@ -1,15 +1,14 @@
 """The identifier rule of a report: which patient identifiers it shows and how paths appear.
 
 Folder names often carry record numbers, so without ``--show-identifiers`` the study is
-named by a neutral label made from its image files' contents (:func:`study_folder_label`)
-and every
-path is relative (:class:`PathRule`); the identifiers found in the images
-(:func:`study_identifiers`) and absolute paths appear only with ``--show-identifiers``.
+named by a neutral label made from its image files' contents
+(:func:`medxai.io.study_label.study_folder_label`) and every path is relative
+(:class:`PathRule`); the identifiers found in the images (:func:`study_identifiers`) and
+absolute paths appear only with ``--show-identifiers``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -32,35 +31,6 @@ def study_identifiers(images: Sequence[Any]) -> dict[str, str]:
                 found[key] = str(value)
     first = {key: found[key] for key in IDENTIFIER_KEYS if key in found}
     return {**first, **{k: v for k, v in found.items() if k not in first}}
-
-
-def study_label(image_sha256: Sequence[str]) -> str:
-    """The study's neutral label: ``study-`` and 12 hex digits of the SHA-256 of its
-    images' sorted SHA-256 digests (the same images give the same label)."""
-    joined = "\n".join(sorted(image_sha256)).encode("ascii")
-    return f"study-{hashlib.sha256(joined).hexdigest()[:12]}"
-
-
-def study_folder_label(folder: str | os.PathLike[str]) -> str:
-    """:func:`study_label` over the SHA-256 of every image file in the study ``folder``:
-    each file :func:`medxai.io.images.study_entries` takes for an image, whether it then
-    decodes or is skipped (a file the access rule refuses has no digest and is left out).
-
-    It is known before any image is decoded, so the default report folder carries the
-    same digits as the label inside (:func:`medxai.report.writer.default_output`).
-    """
-    from medxai.errors import InputError
-    from medxai.io.files import file_sha256
-    from medxai.io.images import study_entries
-
-    digests = []
-    for path, kind in study_entries(folder):
-        if kind is not None:
-            try:
-                digests.append(file_sha256(path, folder))
-            except InputError:
-                continue  # the report skips it and says why
-    return study_label(digests)
 
 
 @dataclass(frozen=True)

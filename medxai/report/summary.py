@@ -25,7 +25,8 @@ import numpy as np
 from medxai import __version__
 from medxai.checkpoint import validation_metrics
 from medxai.io.files import file_sha256
-from medxai.report.identifiers import PathRule, study_folder_label, study_identifiers
+from medxai.io.study_label import study_folder_label
+from medxai.report.identifiers import PathRule, study_identifiers
 from medxai.report.inputs import StudyInputs
 from medxai.report.methods import approximation_warnings, method_entry
 from medxai.report.pipeline import METRICS, ImageAnalysis, StudyAnalysis

@@ -5,7 +5,7 @@ goes by default, and how its place is shown.
 without ``--show-identifiers`` neither the default report folder nor the line that says
 where the report went holds it. The default folder is ``report-<12 hex digits>`` beside
 the study (:func:`default_output`): the digits are those of the study's label
-(:func:`medxai.report.identifiers.study_folder_label`), made from the contents of its
+(:func:`medxai.io.study_label.study_folder_label`), made from the contents of its
 image files, never from a name, so they cannot be traced back to one. The line names the
 folder by its path relative to the working folder when that path holds no part of the
 study folder's path, else by its name alone (:func:`shown_output`). With
@@ -45,8 +45,8 @@ REPORT_LAYOUT = re.compile(
 def default_output(study: Path, show_identifiers: bool) -> Path:
     """The report folder when none is given, beside the study: ``<study>_report`` with
     ``show_identifiers``, else ``report-`` and the hex digits of the study's label
-    (:func:`medxai.report.identifiers.study_folder_label`)."""
-    from medxai.report.identifiers import study_folder_label
+    (:func:`medxai.io.study_label.study_folder_label`)."""
+    from medxai.io.study_label import study_folder_label
 
     folder = Path(study).resolve()
     if show_identifiers:

@@ -16,7 +16,7 @@ from medxai.report.options import ReportOptions
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--channel-budget", "0"], "--channel-budget: channel budget must be at least 1, got 0"),
+        (["--channel-budget", "0"], "--channel-budget must be at least 1, got 0"),
         (["--batch-size", "0"], "--batch-size must be at least 1"),
         (["--regions", "-1"], "--regions must be 0 or more"),
     ],

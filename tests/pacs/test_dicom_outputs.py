@@ -124,7 +124,8 @@ def test_map_objects_hold_the_maps_and_reference_their_source(dicom_report, cr_s
         label = "PCAMPM_APPROX" if entry["method"] == "PCAM±" else "CAM"
         assert ds.ContentLabel == label
         if entry["method"] == "PCAM±":
-            assert ds.ContentDescription == "PCAM+- saliency 0-1; approx.: fast mode, 1 channel per layer"
+            description = "PCAM+- saliency 0-1; approx.: fast mode, 1 channel per layer"
+            assert ds.ContentDescription == description
         else:
             assert ds.ContentDescription == "CAM saliency 0-1 for 'abnormal'"
         assert ds.SegmentSequence[0].SegmentLabel.endswith("saliency for 'abnormal'")
