@@ -249,6 +249,14 @@ def test_a_400_megapixel_png_in_a_study_is_skipped(tmp_path):
     )]
 
 
+def assert_both_readers_refuse(path: Path, message: str) -> None:
+    """The report's reader and the training reader both refuse ``path`` with ``message``."""
+    for read in (load_radiograph, read_radiograph_png):
+        with pytest.raises(InputError) as info:
+            read(path)
+        assert str(info.value) == message
+
+
 def test_png_too_small_for_its_header_is_refused_before_decoding(tmp_path):
     # 84 M pixels announced (under MAX_PIXELS) in 80 bytes: deflate cannot inflate
     # 80 bytes to the 16.8 MB of rows that even a 1-bit image of that size needs.
@@ -257,12 +265,7 @@ def test_png_too_small_for_its_header_is_refused_before_decoding(tmp_path):
         f"{path}: truncated PNG: {path.stat().st_size:,} bytes cannot hold the "
         "20×4194328 pixels its header announces"
     )
-    with pytest.raises(InputError) as info:
-        load_radiograph(path)
-    assert str(info.value) == message
-    with pytest.raises(InputError) as info:
-        read_radiograph_png(path)
-    assert str(info.value) == message
+    assert_both_readers_refuse(path, message)
 
 
 def jpeg_announcing(path: Path, width: int, height: int, pixels: np.ndarray) -> Path:
@@ -284,12 +287,7 @@ def test_jpeg_too_small_for_its_header_is_refused_before_decoding(tmp_path):
         f"{path}: truncated JPEG: {size:,} bytes cannot hold the 10000×10000 pixels its "
         "header announces (a complete JPEG has at least 1 byte per 512 pixels)"
     )
-    with pytest.raises(InputError) as info:
-        load_radiograph(path)
-    assert str(info.value) == message
-    with pytest.raises(InputError) as info:
-        read_radiograph_png(path)
-    assert str(info.value) == message
+    assert_both_readers_refuse(path, message)
 
 
 def test_a_flat_jpeg_is_above_the_floor(tmp_path):
