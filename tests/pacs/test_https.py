@@ -59,33 +59,28 @@ def test_store_search_and_retrieve_over_https(https_orthanc, cr_study) -> None:
 
 
 @pytest.mark.usefixtures("credentials", "no_ca_variables")
-def test_ca_bundle_option(https_orthanc, tiny_checkpoint: Path, tmp_path: Path) -> None:
-    url, certificate = https_orthanc
-    run, uid = unknown_study_run(
-        url, tiny_checkpoint, tmp_path, "--ca-bundle", str(certificate.cert)
-    )
-    assert run.error.endswith(f" {url}: study {uid} not found on the server")
-
-
-@pytest.mark.usefixtures("credentials", "no_ca_variables")
-def test_ca_bundle_option_wins_over_the_environment(
-    https_orthanc, tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("variable", "option"),
+    [
+        (None, True),  # --ca-bundle alone
+        ("public", True),  # --ca-bundle wins over REQUESTS_CA_BUNDLE (public CAs only)
+        ("server", False),  # REQUESTS_CA_BUNDLE alone
+    ],
+)
+def test_the_server_certificate_is_trusted_through_the_documented_ways(
+    https_orthanc,
+    tiny_checkpoint: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str | None,
+    option: bool,
 ) -> None:
     url, certificate = https_orthanc
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # public CAs only
-    run, uid = unknown_study_run(
-        url, tiny_checkpoint, tmp_path, "--ca-bundle", str(certificate.cert)
-    )
-    assert run.error.endswith(f" {url}: study {uid} not found on the server")
-
-
-@pytest.mark.usefixtures("credentials", "no_ca_variables")
-def test_requests_ca_bundle_variable(
-    https_orthanc, tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, certificate = https_orthanc
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate.cert))
-    run, uid = unknown_study_run(url, tiny_checkpoint, tmp_path)
+    if variable is not None:
+        bundle = certifi.where() if variable == "public" else str(certificate.cert)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+    extra = ["--ca-bundle", str(certificate.cert)] if option else []
+    run, uid = unknown_study_run(url, tiny_checkpoint, tmp_path, *extra)
     assert run.error.endswith(f" {url}: study {uid} not found on the server")
 
 
