@@ -227,19 +227,24 @@ def test_images_of_two_studies_are_refused(tmp_path: Path, tiny_checkpoint: Path
     assert not (tmp_path / "o").exists()
 
 
+def placed_source(ds: pydicom.Dataset, path: Path, frames: list[int]) -> SourceImage:
+    """``ds`` given a Frame of Reference and one plane (position, orientation, thickness)
+    at the top level, saved to ``path`` and read back as a source of ``frames``."""
+    ds.FrameOfReferenceUID = generate_uid()
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.SliceThickness = 1.0
+    ds.save_as(path, enforce_file_format=True)
+    return SourceImage(path, read_header(path), frames)
+
+
 def geometry_source(tmp_path: Path) -> SourceImage:
     """A CT-like single-frame source with patient geometry."""
     ds = dicom_factory().make_dicom(
         np.full((H, W), 1000, np.uint16), modality="CT", pixel_spacing=(0.5, 0.5)
     )
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = pydicom.uid.CTImageStorage
-    ds.FrameOfReferenceUID = generate_uid()
-    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
-    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    ds.SliceThickness = 1.0
-    path = tmp_path / "source.dcm"
-    ds.save_as(path, enforce_file_format=True)
-    return SourceImage(path, read_header(path), [0])
+    return placed_source(ds, tmp_path / "source.dcm", [0])
 
 
 def test_parametric_map_for_a_source_with_patient_geometry(tmp_path: Path) -> None:
@@ -366,13 +371,7 @@ def test_multi_frame_with_one_position_for_all_frames(tmp_path: Path) -> None:
     pixels = np.stack([np.full((H, W), 900 + 100 * k, np.uint16) for k in range(FRAMES)])
     ds = dicom_factory().make_dicom(pixels, modality="XA", pixel_spacing=(0.2, 0.2))
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = XRayAngiographicImageStorage
-    ds.FrameOfReferenceUID = generate_uid()
-    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
-    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    ds.SliceThickness = 1.0
-    path = tmp_path / "xa.dcm"
-    ds.save_as(path, enforce_file_format=True)
-    source = SourceImage(path, read_header(path), list(range(FRAMES)))
+    source = placed_source(ds, tmp_path / "xa.dcm", list(range(FRAMES)))
     assert map_object_kind(source) == SEGMENTATION
     maps = [np.full((H, W), (k + 1) / (FRAMES + 1), np.float32) for k in range(FRAMES)]
     obj = build_map(source, maps, MapDescription("CAM", "abnormal"), new_uid(), 1, new_uid())
