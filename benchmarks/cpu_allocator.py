@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 
+from medxai.allocator import OPT_OUT
+
 CHILD = r"""
 import json, resource, sys, time
 import torch, torchvision
@@ -78,7 +80,7 @@ MODES = {"kept": "1", "glibc default": "0"}
 
 
 def measure(workload: str, mode: str) -> dict:
-    env = {**os.environ, "MEDXAI_KEEP_FREED_MEMORY": MODES[mode]}
+    env = {**os.environ, OPT_OUT: MODES[mode]}
     out = subprocess.run(
         [sys.executable, "-c", CHILD, workload], env=env, capture_output=True, text=True
     )
